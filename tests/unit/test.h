@@ -1,0 +1,55 @@
+/* test.h: a minimal test harness. A failed CHECK prints where and why, the test goes on, and
+ * TEST_MAIN's process exits 1 if anything failed. */
+#ifndef WP_TEST_H
+#define WP_TEST_H
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+static int test_failures;
+static int test_checks;
+
+#define CHECK(cond)                                                                                \
+    do {                                                                                           \
+        test_checks++;                                                                             \
+        if (!(cond)) {                                                                             \
+            test_failures++;                                                                       \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);              \
+        }                                                                                          \
+    } while (0)
+
+#define CHECK_EQ(a, b)                                                                             \
+    do {                                                                                           \
+        test_checks++;                                                                             \
+        long long va_ = (long long)(a);                                                            \
+        long long vb_ = (long long)(b);                                                            \
+        if (va_ != vb_) {                                                                          \
+            test_failures++;                                                                       \
+            fprintf(stderr, "%s:%d: CHECK_EQ failed: %s == %lld, expected %s == %lld\n",           \
+                    __FILE__, __LINE__, #a, va_, #b, vb_);                                         \
+        }                                                                                          \
+    } while (0)
+
+#define CHECK_STR_CONTAINS(haystack, needle)                                                       \
+    do {                                                                                           \
+        test_checks++;                                                                             \
+        const char *h_ = (haystack);                                                               \
+        if (!h_ || !strstr(h_, (needle))) {                                                        \
+            test_failures++;                                                                       \
+            fprintf(stderr, "%s:%d: expected \"%s\" to contain \"%s\"\n", __FILE__, __LINE__,      \
+                    h_ ? h_ : "(null)", (needle));                                                 \
+        }                                                                                          \
+    } while (0)
+
+#define RUN_TEST(fn)                                                                               \
+    do {                                                                                           \
+        int before_ = test_failures;                                                               \
+        fn();                                                                                      \
+        fprintf(stderr, "%s %s\n", test_failures == before_ ? "ok  " : "FAIL", #fn);               \
+    } while (0)
+
+#define TEST_EXIT()                                                                                \
+    (fprintf(stderr, "%d checks, %d failed\n", test_checks, test_failures), test_failures ? 1 : 0)
+
+#endif
