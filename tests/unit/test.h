@@ -5,6 +5,7 @@
 
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 static int test_failures;
@@ -51,5 +52,44 @@ static int test_checks;
 
 #define TEST_EXIT()                                                                                \
     (fprintf(stderr, "%d checks, %d failed\n", test_checks, test_failures), test_failures ? 1 : 0)
+
+/* Reads a whole file into a malloc'd buffer (free() it); NULL if it cannot. */
+static inline unsigned char *test_read_file(const char *path, size_t *len) {
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return NULL;
+    unsigned char *buf = NULL;
+    size_t cap = 0;
+    size_t n = 0;
+    for (;;) {
+        if (n == cap) {
+            cap = cap ? cap * 2 : 4096;
+            unsigned char *nb = realloc(buf, cap);
+            if (!nb) {
+                free(buf);
+                fclose(f);
+                return NULL;
+            }
+            buf = nb;
+        }
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0)
+            break;
+    }
+    fclose(f);
+    *len = n;
+    return buf;
+}
+
+/* Reads fixture <build>/wat/<name>.wasm, built from tests/wat/<name>.wat. */
+static inline unsigned char *test_fixture(const char *name, size_t *len) {
+    char path[1024];
+    snprintf(path, sizeof path, "%s/%s.wasm", WP_TEST_WASM_DIR, name);
+    unsigned char *buf = test_read_file(path, len);
+    if (!buf)
+        fprintf(stderr, "missing fixture %s\n", path);
+    return buf;
+}
 
 #endif
