@@ -266,7 +266,7 @@ struct wp_func {
 struct wp_memory {
     wp_object obj;
     wp_store *store;
-    uint8_t *base;     /* may move when the memory grows */
+    uint8_t *base;     /* never NULL (even at size 0); may move when the memory grows */
     uint64_t size;     /* bytes accessible = pages * WP_PAGE_SIZE */
     uint32_t pages;
     uint32_t max_pages; /* effective: declared max capped by the store's limit */
@@ -309,6 +309,20 @@ void wp__store_adopt(wp_store *s, wp_object *obj, void (*destroy)(wp_object *));
 
 /* Grows t by delta elements set to init. Returns the old size, or -1 if it cannot. */
 int64_t wp__table_grow(wp_table *t, uint32_t delta, void *init);
+
+/* Bulk operations shared by instantiation and the interpreter (table.init, memory.fill, ...).
+ * Each checks the whole range first (in 64-bit arithmetic) and returns false, changing
+ * nothing, if any part is out of bounds; n = 0 at the very end is in bounds. Copies handle
+ * overlap. 'items' / 'bytes' is the source segment of nitems / nbytes. */
+bool wp__table_fill(wp_table *t, uint32_t dst, void *val, uint32_t n);
+bool wp__table_copy(wp_table *dst_table, uint32_t dst, const wp_table *src_table, uint32_t src,
+                    uint32_t n);
+bool wp__table_init(wp_table *t, uint32_t dst, void *const *items, uint32_t nitems, uint32_t src,
+                    uint32_t n);
+bool wp__memory_fill(wp_memory *m, uint64_t dst, uint8_t val, uint64_t n);
+bool wp__memory_copy(wp_memory *m, uint64_t dst, uint64_t src, uint64_t n);
+bool wp__memory_init(wp_memory *m, uint64_t dst, const uint8_t *bytes, uint64_t nbytes,
+                     uint64_t src, uint64_t n);
 
 /* Converts between wp_val and slot representation. */
 wp_slot wp__val_to_slot(wp_val v);
