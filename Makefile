@@ -21,6 +21,7 @@ help:
 	@echo "make bench   benchmarks: our engine against native code"
 	@echo "make asan    unit and spec tests under AddressSanitizer + UBSan (clang)"
 	@echo "make fuzz    libFuzzer targets for FUZZ_SECONDS (default 60) each"
+	@echo "make demo    build and run the example"
 	@echo "make ci      everything CI runs"
 
 unit: all
@@ -42,6 +43,10 @@ bench: all
 	@SHARED=$(SHARED) scripts/bench.sh $(BUILD)
 
 ci: test asan fuzz
+
+demo: all
+	@echo '$$ build/wippy exec --invoke fib examples/fib.wat 30'
+	@$(BUILD)/wippy exec --invoke fib examples/fib.wat 30
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

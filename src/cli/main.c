@@ -1,21 +1,30 @@
-/* main.c: the wippy command. */
-#include <stdio.h>
+/* main.c: the wippy command: dispatch to subcommands. */
 #include <string.h>
 
-#include "wippy/wasm.h"
+#include "cli.h"
 
 static void usage(FILE *out) {
     fprintf(out, "usage: wippy <command> [args]\n\n"
                  "commands:\n"
-                 "  help    show this help\n");
+                 "  exec     run a WebAssembly module (wippy exec --help)\n"
+                 "  help     show this help\n\n"
+                 "exit status: 0 success, 1 error, 2 bad command line, 3 the guest trapped;\n"
+                 "a guest's own exit status (proc_exit) is passed through.\n");
 }
 
 int main(int argc, char **argv) {
-    if (argc < 2 || strcmp(argv[1], "help") == 0 || strcmp(argv[1], "--help") == 0) {
-        usage(argc < 2 ? stderr : stdout);
-        return argc < 2 ? 2 : 0;
+    if (argc < 2) {
+        usage(stderr);
+        return WP_EXIT_USAGE;
     }
-    fprintf(stderr, "wippy: unknown command '%s'\n", argv[1]);
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "help") == 0 || strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0) {
+        usage(stdout);
+        return WP_EXIT_OK;
+    }
+    if (strcmp(cmd, "exec") == 0)
+        return wp_cli_exec(argc - 1, argv + 1);
+    fprintf(stderr, "wippy: unknown command '%s'\n", cmd);
     usage(stderr);
-    return 2;
+    return WP_EXIT_USAGE;
 }
