@@ -261,6 +261,7 @@ struct wp_func {
     wp_host_fn host;
     void *env;
     wp_functype host_type; /* owned copy; 'type' points here */
+    wp_store *store;       /* the owning store (host and wasm functions) */
 };
 
 struct wp_memory {
@@ -287,6 +288,7 @@ struct wp_global {
     wp_object obj;
     wp_globaltype type;
     wp_slot value; /* i32 zero-extended, i64, float bits, or a reference */
+    wp_store *store;
 };
 
 struct wp_instance {
@@ -302,10 +304,26 @@ struct wp_instance {
     uint32_t *elem_counts;
     void ***elem_items;
     uint8_t *data_dropped; /* per data segment */
+    /* The instance and all the arrays above (and its defined functions and globals) are one
+     * allocation of this many bytes from the store's heap. */
+    size_t block_size;
 };
 
 /* Adds obj to s's list; s frees it with obj->destroy. */
 void wp__store_adopt(wp_store *s, wp_object *obj, void (*destroy)(wp_object *));
+
+/* Destroys the objects added to s after 'mark' (a former head of s->objects; NULL: all), for
+ * undoing a failed instantiation. */
+void wp__store_rollback(wp_store *s, wp_object *mark);
+
+/* The most pages a 32-bit linear memory can have. */
+#define WP_MAX_PAGES 65536u
+
+/* Whether [off, off + n) lies inside [0, size), computed without overflow (n = 0 at the very
+ * end is inside). The bounds rule of every bulk operation and segment. */
+static inline bool wp__range_ok(uint64_t size, uint64_t off, uint64_t n) {
+    return off <= size && n <= size - off;
+}
 
 /* Grows t by delta elements set to init. Returns the old size, or -1 if it cannot. */
 int64_t wp__table_grow(wp_table *t, uint32_t delta, void *init);

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "wippy/base.h"
+
 static int test_failures;
 static int test_checks;
 
@@ -90,6 +92,38 @@ static inline unsigned char *test_fixture(const char *name, size_t *len) {
     if (!buf)
         fprintf(stderr, "missing fixture %s\n", path);
     return buf;
+}
+
+/* A heap over the C allocator that refuses allocation or growth number 'fail_at' (counting
+ * from 0 after test_heap_fail_at; -1 never), to force out-of-memory paths (STYLE 16). */
+typedef struct test_heap {
+    wp_heap heap;
+    long fail_at;
+    long count; /* allocations and growths seen since test_heap_fail_at */
+} test_heap;
+
+static inline void *test_heap_realloc(void *ud, void *ptr, size_t old_size, size_t new_size) {
+    test_heap *th = ud;
+    if (new_size == 0) {
+        free(ptr);
+        return NULL;
+    }
+    if (new_size > old_size && th->count++ == th->fail_at)
+        return NULL;
+    return realloc(ptr, new_size);
+}
+
+static inline void test_heap_fail_at(test_heap *th, long k) {
+    th->fail_at = k;
+    th->count = 0;
+}
+
+/* No limit, nothing failing until test_heap_fail_at. */
+static inline void test_heap_init(test_heap *th) {
+    wp_heap_init(&th->heap, SIZE_MAX);
+    th->heap.realloc_fn = test_heap_realloc;
+    th->heap.ud = th;
+    test_heap_fail_at(th, -1);
 }
 
 #endif

@@ -1,0 +1,821 @@
+/* exec_ops.h: the interpreter loop and its instruction handlers; included once, by exec.c.
+ *
+ * interp() runs frames above 'base' until the frame at 'base' returns (done), a trap, a
+ * pending host call or the end of the budget. Dispatch is computed goto where the compiler has
+ * it (WP_HAVE_COMPUTED_GOTO), else a switch; handlers are written once for both through OP()
+ * and NEXT(). With x == NULL it only hands out the handler table (labels exist only inside the
+ * function that defines them). */
+#ifndef WP_WASM_EXEC_OPS_H
+#define WP_WASM_EXEC_OPS_H
+
+/* Operand access: slot k of the instruction, immediate k, branch target in cell k. */
+#define SL(k) fp[pc[k].u]
+#define IM(k) pc[k].u
+#define TARGET(k) (pc + (k) + pc[k].i)
+
+#define AS_U32(v) ((wp_slot)(uint32_t)(v))
+#define AS_U64(v) ((wp_slot)(v))
+#define AS_BOOL(v) ((wp_slot)((v) ? 1 : 0))
+#define LD_U32(s) ((uint32_t)(s))
+#define LD_U64(s) ((uint64_t)(s))
+
+/* A binary operator in both forms: dst = a OP b with b from a slot or an immediate. */
+#define BIN(name, T, LD, ST, expr)                                                                 \
+    OP(name##_SS) {                                                                                \
+        T a = LD(SL(2));                                                                           \
+        T b = LD(SL(3));                                                                           \
+        SL(1) = ST(expr);                                                                          \
+        pc += 4;                                                                                   \
+        NEXT();                                                                                    \
+    }                                                                                              \
+    OP(name##_SI) {                                                                                \
+        T a = LD(SL(2));                                                                           \
+        T b = LD(IM(3));                                                                           \
+        SL(1) = ST(expr);                                                                          \
+        pc += 4;                                                                                   \
+        NEXT();                                                                                    \
+    }
+
+/* A binary operator that may trap: 'check' sets tk and jumps to trap. */
+#define BIN_CHECKED(name, T, LD, ST, check, expr)                                                  \
+    OP(name##_SS) {                                                                                \
+        T a = LD(SL(2));                                                                           \
+        T b = LD(SL(3));                                                                           \
+        check;                                                                                     \
+        SL(1) = ST(expr);                                                                          \
+        pc += 4;                                                                                   \
+        NEXT();                                                                                    \
+    }                                                                                              \
+    OP(name##_SI) {                                                                                \
+        T a = LD(SL(2));                                                                           \
+        T b = LD(IM(3));                                                                           \
+        check;                                                                                     \
+        SL(1) = ST(expr);                                                                          \
+        pc += 4;                                                                                   \
+        NEXT();                                                                                    \
+    }
+
+/* Takes a branch backwards (to a loop head): that spends one reduction. On an empty budget
+ * pc still names the branch, so the resumed run evaluates it again. */
+#define TAKE_BACK(k)                                                                               \
+    do {                                                                                           \
+        if (WP_UNLIKELY(budget == 0))                                                              \
+            goto out_of_budget;                                                                    \
+        budget--;                                                                                  \
+        pc = TARGET(k);                                                                            \
+    } while (0)
+
+/* A comparison fused with a branch: jump to cell 3's target when it holds. */
+#define BRCMP(name, T, LD, expr)                                                                   \
+    OP(BR_##name##_SS) {                                                                           \
+        T a = LD(SL(1));                                                                           \
+        T b = LD(SL(2));                                                                           \
+        pc = (expr) ? TARGET(3) : pc + 4;                                                          \
+        NEXT();                                                                                    \
+    }                                                                                              \
+    OP(BR_##name##_SI) {                                                                           \
+        T a = LD(SL(1));                                                                           \
+        T b = LD(IM(2));                                                                           \
+        pc = (expr) ? TARGET(3) : pc + 4;                                                          \
+        NEXT();                                                                                    \
+    }                                                                                              \
+    OP(BRB_##name##_SS) {                                                                          \
+        T a = LD(SL(1));                                                                           \
+        T b = LD(SL(2));                                                                           \
+        if (expr)                                                                                  \
+            TAKE_BACK(3);                                                                          \
+        else                                                                                       \
+            pc += 4;                                                                               \
+        NEXT();                                                                                    \
+    }                                                                                              \
+    OP(BRB_##name##_SI) {                                                                          \
+        T a = LD(SL(1));                                                                           \
+        T b = LD(IM(2));                                                                           \
+        if (expr)                                                                                  \
+            TAKE_BACK(3);                                                                          \
+        else                                                                                       \
+            pc += 4;                                                                               \
+        NEXT();                                                                                    \
+    }
+
+#define UN(name, T, LD, ST, expr)                                                                  \
+    OP(name) {                                                                                     \
+        T a = LD(SL(2));                                                                           \
+        SL(1) = ST(expr);                                                                          \
+        pc += 3;                                                                                   \
+        NEXT();                                                                                    \
+    }
+
+#define UN_CHECKED(name, T, LD, ST, check, expr)                                                   \
+    OP(name) {                                                                                     \
+        T a = LD(SL(2));                                                                           \
+        check;                                                                                     \
+        SL(1) = ST(expr);                                                                          \
+        pc += 3;                                                                                   \
+        NEXT();                                                                                    \
+    }
+
+/* Loads and stores: the effective address is a 32-bit address plus the offset, checked in 64
+ * bits. ADDR_AI / ADDR_AS: the address is (uint32)(a + b), an i32.add fused into the access. */
+#define ADDR(k) ((uint64_t)(uint32_t)SL(k))
+#define ADDR_AI(k) ((uint64_t)(uint32_t)(SL(k) + IM(k + 2)))
+#define ADDR_AS(k) ((uint64_t)(uint32_t)(SL(k) + SL(k + 2)))
+
+#define LOAD_FORM(label, T, ST, addr, len)                                                         \
+    OP(label) {                                                                                    \
+        uint64_t ea = addr + IM(3);                                                                \
+        T v;                                                                                       \
+        if (WP_UNLIKELY(ea + sizeof(T) > msize))                                                   \
+            goto trap_oob;                                                                         \
+        memcpy(&v, mbase + ea, sizeof(T));                                                         \
+        SL(1) = ST(v);                                                                             \
+        pc += len;                                                                                 \
+        NEXT();                                                                                    \
+    }
+
+#define LOAD(name, T, ST)                                                                          \
+    LOAD_FORM(name, T, ST, ADDR(2), 4)                                                             \
+    LOAD_FORM(name##_AI, T, ST, ADDR_AI(2), 5)                                                     \
+    LOAD_FORM(name##_AS, T, ST, ADDR_AS(2), 5)
+
+#define STORE_FORM(label, T, value, addr, len)                                                     \
+    OP(label) {                                                                                    \
+        uint64_t ea = addr + IM(3);                                                                \
+        T v = (T)(value);                                                                          \
+        if (WP_UNLIKELY(ea + sizeof(T) > msize))                                                   \
+            goto trap_oob;                                                                         \
+        memcpy(mbase + ea, &v, sizeof(T));                                                         \
+        pc += len;                                                                                 \
+        NEXT();                                                                                    \
+    }
+
+#define STORE(name, T)                                                                             \
+    STORE_FORM(name, T, SL(2), ADDR(1), 4)                                                         \
+    STORE_FORM(name##_VI, T, IM(2), ADDR(1), 4)                                                    \
+    STORE_FORM(name##_AI, T, SL(2), ADDR_AI(1), 5)                                                 \
+    STORE_FORM(name##_AS, T, SL(2), ADDR_AS(1), 5)
+
+#define TRAP_IF(cond, kind)                                                                        \
+    if (WP_UNLIKELY(cond)) {                                                                       \
+        tk = WP_TRAP_##kind;                                                                       \
+        goto trap;                                                                                 \
+    }
+
+/* libm may return a signalling NaN unchanged; wasm wants it quieted. */
+#define QUIET(fn, a) ((a) != (a) ? (a) + (a) : fn(a))
+
+#define F32_LD(s) f32_of(s)
+#define F64_LD(s) f64_of(s)
+#define F32_ST(v) of_f32(v)
+#define F64_ST(v) of_f64(v)
+#define I8_ST32(v) AS_U32((int32_t)(v))
+#define I8_ST64(v) AS_U64((int64_t)(v))
+
+static wp_run_state interp(wp_exec *x, uint32_t base, uint64_t budget,
+                           const void *const **table_out) {
+#if WP_HAVE_COMPUTED_GOTO
+    static const void *const labels[WP_I_COUNT] = {
+#define X_BIN(name, comm) &&L_##name##_SS, &&L_##name##_SI,
+#define X_BR(name) &&L_BR_##name##_SS, &&L_BR_##name##_SI,
+#define X_BRB(name) &&L_BRB_##name##_SS, &&L_BRB_##name##_SI,
+#define X_ONE(name) &&L_##name,
+#define X_LOAD(name) &&L_##name, &&L_##name##_AI, &&L_##name##_AS,
+#define X_STORE(name) &&L_##name, &&L_##name##_VI, &&L_##name##_AI, &&L_##name##_AS,
+        WP_IOPS(X_BIN, X_BR, X_BRB, X_ONE, X_LOAD, X_STORE)
+#undef X_BIN
+#undef X_BR
+#undef X_BRB
+#undef X_ONE
+#undef X_LOAD
+#undef X_STORE
+    };
+    if (!x) {
+        *table_out = labels;
+        return WP_RUN_DONE;
+    }
+#define OP(name) L_##name:
+#define NEXT() goto *pc->h
+#else
+    if (!x) {
+        *table_out = NULL;
+        return WP_RUN_DONE;
+    }
+#define OP(name) case WP_I_##name:
+#define NEXT() goto dispatch
+#endif
+    wp_store *store = x->store;
+    const bool nested = x->nesting > 0;
+    if (store->cfg.fuel && budget > store->fuel)
+        budget = store->fuel;
+    uint64_t mark = budget; /* budget at the last charge to the store's fuel */
+    wp_slot *stack = x->stack;
+    wp_frame *frames = x->frames;
+    uint32_t depth = x->depth;
+    const wp_cell *pc = x->pc;
+    wp_slot *fp = stack + frames[depth - 1].fp;
+    wp_instance *inst = frames[depth - 1].inst;
+    wp_global **globals = inst->globals;
+    wp_memory *mem = mem_of(inst);
+    uint8_t *mbase = mem->base;
+    uint64_t msize = mem->size;
+    wp_trap_kind tk = WP_TRAP_NONE;
+    uint32_t trap_index = 0; /* the element index, for element traps */
+    /* Operands of the shared call paths. */
+    const wp_code *callee = NULL;
+    wp_instance *callee_inst = NULL;
+    wp_slot *nfp = NULL;
+    const wp_cell *ret_pc = NULL;
+    wp_func *fn = NULL;
+
+#if WP_HAVE_COMPUTED_GOTO
+    NEXT();
+#else
+dispatch:
+    switch ((wp_iop)pc->u) {
+#endif
+
+    /* ---- Comparisons and arithmetic ---- */
+    BIN(I32_EQ, uint32_t, LD_U32, AS_BOOL, a == b)
+    BIN(I32_NE, uint32_t, LD_U32, AS_BOOL, a != b)
+    BIN(I32_LT_S, uint32_t, LD_U32, AS_BOOL, (int32_t)a < (int32_t)b)
+    BIN(I32_LT_U, uint32_t, LD_U32, AS_BOOL, a < b)
+    BIN(I32_GT_S, uint32_t, LD_U32, AS_BOOL, (int32_t)a > (int32_t)b)
+    BIN(I32_GT_U, uint32_t, LD_U32, AS_BOOL, a > b)
+    BIN(I32_LE_S, uint32_t, LD_U32, AS_BOOL, (int32_t)a <= (int32_t)b)
+    BIN(I32_LE_U, uint32_t, LD_U32, AS_BOOL, a <= b)
+    BIN(I32_GE_S, uint32_t, LD_U32, AS_BOOL, (int32_t)a >= (int32_t)b)
+    BIN(I32_GE_U, uint32_t, LD_U32, AS_BOOL, a >= b)
+    BIN(I64_EQ, uint64_t, LD_U64, AS_BOOL, a == b)
+    BIN(I64_NE, uint64_t, LD_U64, AS_BOOL, a != b)
+    BIN(I64_LT_S, uint64_t, LD_U64, AS_BOOL, (int64_t)a < (int64_t)b)
+    BIN(I64_LT_U, uint64_t, LD_U64, AS_BOOL, a < b)
+    BIN(I64_GT_S, uint64_t, LD_U64, AS_BOOL, (int64_t)a > (int64_t)b)
+    BIN(I64_GT_U, uint64_t, LD_U64, AS_BOOL, a > b)
+    BIN(I64_LE_S, uint64_t, LD_U64, AS_BOOL, (int64_t)a <= (int64_t)b)
+    BIN(I64_LE_U, uint64_t, LD_U64, AS_BOOL, a <= b)
+    BIN(I64_GE_S, uint64_t, LD_U64, AS_BOOL, (int64_t)a >= (int64_t)b)
+    BIN(I64_GE_U, uint64_t, LD_U64, AS_BOOL, a >= b)
+    BIN(F32_EQ, float, F32_LD, AS_BOOL, a == b)
+    BIN(F32_NE, float, F32_LD, AS_BOOL, a != b)
+    BIN(F32_LT, float, F32_LD, AS_BOOL, a < b)
+    BIN(F32_GT, float, F32_LD, AS_BOOL, a > b)
+    BIN(F32_LE, float, F32_LD, AS_BOOL, a <= b)
+    BIN(F32_GE, float, F32_LD, AS_BOOL, a >= b)
+    BIN(F64_EQ, double, F64_LD, AS_BOOL, a == b)
+    BIN(F64_NE, double, F64_LD, AS_BOOL, a != b)
+    BIN(F64_LT, double, F64_LD, AS_BOOL, a < b)
+    BIN(F64_GT, double, F64_LD, AS_BOOL, a > b)
+    BIN(F64_LE, double, F64_LD, AS_BOOL, a <= b)
+    BIN(F64_GE, double, F64_LD, AS_BOOL, a >= b)
+
+    BIN(I32_ADD, uint32_t, LD_U32, AS_U32, a + b)
+    BIN(I32_SUB, uint32_t, LD_U32, AS_U32, a - b)
+    BIN(I32_MUL, uint32_t, LD_U32, AS_U32, a * b)
+    BIN_CHECKED(I32_DIV_S, uint32_t, LD_U32, AS_U32,
+                TRAP_IF(b == 0, DIV_ZERO) TRAP_IF(a == 0x80000000u && b == 0xffffffffu,
+                                                  INT_OVERFLOW),
+                (int32_t)a / (int32_t)b)
+    BIN_CHECKED(I32_DIV_U, uint32_t, LD_U32, AS_U32, TRAP_IF(b == 0, DIV_ZERO), a / b)
+    BIN_CHECKED(I32_REM_S, uint32_t, LD_U32, AS_U32, TRAP_IF(b == 0, DIV_ZERO),
+                b == 0xffffffffu ? 0 : (int32_t)a % (int32_t)b)
+    BIN_CHECKED(I32_REM_U, uint32_t, LD_U32, AS_U32, TRAP_IF(b == 0, DIV_ZERO), a % b)
+    BIN(I32_AND, uint32_t, LD_U32, AS_U32, a & b)
+    BIN(I32_OR, uint32_t, LD_U32, AS_U32, a | b)
+    BIN(I32_XOR, uint32_t, LD_U32, AS_U32, a ^ b)
+    BIN(I32_SHL, uint32_t, LD_U32, AS_U32, a << (b & 31))
+    BIN(I32_SHR_S, uint32_t, LD_U32, AS_U32, sar32(a, b))
+    BIN(I32_SHR_U, uint32_t, LD_U32, AS_U32, a >> (b & 31))
+    BIN(I32_ROTL, uint32_t, LD_U32, AS_U32, rotl32(a, b))
+    BIN(I32_ROTR, uint32_t, LD_U32, AS_U32, rotr32(a, b))
+
+    BIN(I64_ADD, uint64_t, LD_U64, AS_U64, a + b)
+    BIN(I64_SUB, uint64_t, LD_U64, AS_U64, a - b)
+    BIN(I64_MUL, uint64_t, LD_U64, AS_U64, a * b)
+    BIN_CHECKED(I64_DIV_S, uint64_t, LD_U64, AS_U64,
+                TRAP_IF(b == 0, DIV_ZERO) TRAP_IF(a == 0x8000000000000000ull && b == UINT64_MAX,
+                                                  INT_OVERFLOW),
+                (int64_t)a / (int64_t)b)
+    BIN_CHECKED(I64_DIV_U, uint64_t, LD_U64, AS_U64, TRAP_IF(b == 0, DIV_ZERO), a / b)
+    BIN_CHECKED(I64_REM_S, uint64_t, LD_U64, AS_U64, TRAP_IF(b == 0, DIV_ZERO),
+                b == UINT64_MAX ? 0 : (int64_t)a % (int64_t)b)
+    BIN_CHECKED(I64_REM_U, uint64_t, LD_U64, AS_U64, TRAP_IF(b == 0, DIV_ZERO), a % b)
+    BIN(I64_AND, uint64_t, LD_U64, AS_U64, a & b)
+    BIN(I64_OR, uint64_t, LD_U64, AS_U64, a | b)
+    BIN(I64_XOR, uint64_t, LD_U64, AS_U64, a ^ b)
+    BIN(I64_SHL, uint64_t, LD_U64, AS_U64, a << (b & 63))
+    BIN(I64_SHR_S, uint64_t, LD_U64, AS_U64, sar64(a, b))
+    BIN(I64_SHR_U, uint64_t, LD_U64, AS_U64, a >> (b & 63))
+    BIN(I64_ROTL, uint64_t, LD_U64, AS_U64, rotl64(a, b))
+    BIN(I64_ROTR, uint64_t, LD_U64, AS_U64, rotr64(a, b))
+
+    BIN(F32_ADD, float, F32_LD, F32_ST, a + b)
+    BIN(F32_SUB, float, F32_LD, F32_ST, a - b)
+    BIN(F32_MUL, float, F32_LD, F32_ST, a * b)
+    BIN(F32_DIV, float, F32_LD, F32_ST, a / b)
+    BIN(F32_MIN, float, F32_LD, F32_ST, fmin32(a, b))
+    BIN(F32_MAX, float, F32_LD, F32_ST, fmax32(a, b))
+    BIN(F32_COPYSIGN, wp_slot, LD_U64, AS_U64, copysign32(a, b))
+    BIN(F64_ADD, double, F64_LD, F64_ST, a + b)
+    BIN(F64_SUB, double, F64_LD, F64_ST, a - b)
+    BIN(F64_MUL, double, F64_LD, F64_ST, a * b)
+    BIN(F64_DIV, double, F64_LD, F64_ST, a / b)
+    BIN(F64_MIN, double, F64_LD, F64_ST, fmin64(a, b))
+    BIN(F64_MAX, double, F64_LD, F64_ST, fmax64(a, b))
+    BIN(F64_COPYSIGN, wp_slot, LD_U64, AS_U64, copysign64(a, b))
+
+    /* ---- Comparisons fused with a branch ---- */
+    BRCMP(I32_EQ, uint32_t, LD_U32, a == b)
+    BRCMP(I32_NE, uint32_t, LD_U32, a != b)
+    BRCMP(I32_LT_S, uint32_t, LD_U32, (int32_t)a < (int32_t)b)
+    BRCMP(I32_LT_U, uint32_t, LD_U32, a < b)
+    BRCMP(I32_GT_S, uint32_t, LD_U32, (int32_t)a > (int32_t)b)
+    BRCMP(I32_GT_U, uint32_t, LD_U32, a > b)
+    BRCMP(I32_LE_S, uint32_t, LD_U32, (int32_t)a <= (int32_t)b)
+    BRCMP(I32_LE_U, uint32_t, LD_U32, a <= b)
+    BRCMP(I32_GE_S, uint32_t, LD_U32, (int32_t)a >= (int32_t)b)
+    BRCMP(I32_GE_U, uint32_t, LD_U32, a >= b)
+    BRCMP(I64_EQ, uint64_t, LD_U64, a == b)
+    BRCMP(I64_NE, uint64_t, LD_U64, a != b)
+    BRCMP(I64_LT_S, uint64_t, LD_U64, (int64_t)a < (int64_t)b)
+    BRCMP(I64_LT_U, uint64_t, LD_U64, a < b)
+    BRCMP(I64_GT_S, uint64_t, LD_U64, (int64_t)a > (int64_t)b)
+    BRCMP(I64_GT_U, uint64_t, LD_U64, a > b)
+    BRCMP(I64_LE_S, uint64_t, LD_U64, (int64_t)a <= (int64_t)b)
+    BRCMP(I64_LE_U, uint64_t, LD_U64, a <= b)
+    BRCMP(I64_GE_S, uint64_t, LD_U64, (int64_t)a >= (int64_t)b)
+    BRCMP(I64_GE_U, uint64_t, LD_U64, a >= b)
+
+    /* ---- Unary operators and conversions ---- */
+    UN(I32_EQZ, uint32_t, LD_U32, AS_BOOL, a == 0)
+    UN(I64_EQZ, uint64_t, LD_U64, AS_BOOL, a == 0)
+    UN(I32_CLZ, uint32_t, LD_U32, AS_U32, clz32(a))
+    UN(I32_CTZ, uint32_t, LD_U32, AS_U32, ctz32(a))
+    UN(I32_POPCNT, uint32_t, LD_U32, AS_U32, popcnt64(a))
+    UN(I64_CLZ, uint64_t, LD_U64, AS_U64, clz64(a))
+    UN(I64_CTZ, uint64_t, LD_U64, AS_U64, ctz64(a))
+    UN(I64_POPCNT, uint64_t, LD_U64, AS_U64, popcnt64(a))
+    UN(F32_ABS, wp_slot, LD_U64, AS_U64, a & 0x7fffffffu)
+    UN(F32_NEG, wp_slot, LD_U64, AS_U64, a ^ 0x80000000u)
+    UN(F32_CEIL, float, F32_LD, F32_ST, QUIET(ceilf, a))
+    UN(F32_FLOOR, float, F32_LD, F32_ST, QUIET(floorf, a))
+    UN(F32_TRUNC, float, F32_LD, F32_ST, QUIET(truncf, a))
+    UN(F32_NEAREST, float, F32_LD, F32_ST, QUIET(rintf, a))
+    UN(F32_SQRT, float, F32_LD, F32_ST, sqrtf(a))
+    UN(F64_ABS, wp_slot, LD_U64, AS_U64, a & 0x7fffffffffffffffull)
+    UN(F64_NEG, wp_slot, LD_U64, AS_U64, a ^ 0x8000000000000000ull)
+    UN(F64_CEIL, double, F64_LD, F64_ST, QUIET(ceil, a))
+    UN(F64_FLOOR, double, F64_LD, F64_ST, QUIET(floor, a))
+    UN(F64_TRUNC, double, F64_LD, F64_ST, QUIET(trunc, a))
+    UN(F64_NEAREST, double, F64_LD, F64_ST, QUIET(rint, a))
+    UN(F64_SQRT, double, F64_LD, F64_ST, sqrt(a))
+    UN(I32_WRAP_I64, uint64_t, LD_U64, AS_U32, a)
+    UN_CHECKED(I32_TRUNC_F32_S, float, F32_LD, AS_U32,
+               TRAP_IF(a != a, INVALID_CONVERSION)
+                   TRAP_IF(!(a >= -2147483648.0f && a < 2147483648.0f), INT_OVERFLOW),
+               (int32_t)a)
+    UN_CHECKED(I32_TRUNC_F32_U, float, F32_LD, AS_U32,
+               TRAP_IF(a != a, INVALID_CONVERSION)
+                   TRAP_IF(!(a > -1.0f && a < 4294967296.0f), INT_OVERFLOW),
+               (uint32_t)a)
+    UN_CHECKED(I32_TRUNC_F64_S, double, F64_LD, AS_U32,
+               TRAP_IF(a != a, INVALID_CONVERSION)
+                   TRAP_IF(!(a > -2147483649.0 && a < 2147483648.0), INT_OVERFLOW),
+               (int32_t)a)
+    UN_CHECKED(I32_TRUNC_F64_U, double, F64_LD, AS_U32,
+               TRAP_IF(a != a, INVALID_CONVERSION)
+                   TRAP_IF(!(a > -1.0 && a < 4294967296.0), INT_OVERFLOW),
+               (uint32_t)a)
+    UN(I64_EXTEND_I32_S, uint32_t, LD_U32, AS_U64, (int64_t)(int32_t)a)
+    UN_CHECKED(I64_TRUNC_F32_S, float, F32_LD, AS_U64,
+               TRAP_IF(a != a, INVALID_CONVERSION)
+                   TRAP_IF(!(a >= -9223372036854775808.0f && a < 9223372036854775808.0f),
+                           INT_OVERFLOW),
+               (int64_t)a)
+    UN_CHECKED(I64_TRUNC_F32_U, float, F32_LD, AS_U64,
+               TRAP_IF(a != a, INVALID_CONVERSION)
+                   TRAP_IF(!(a > -1.0f && a < 18446744073709551616.0f), INT_OVERFLOW),
+               (uint64_t)a)
+    UN_CHECKED(I64_TRUNC_F64_S, double, F64_LD, AS_U64,
+               TRAP_IF(a != a, INVALID_CONVERSION)
+                   TRAP_IF(!(a >= -9223372036854775808.0 && a < 9223372036854775808.0),
+                           INT_OVERFLOW),
+               (int64_t)a)
+    UN_CHECKED(I64_TRUNC_F64_U, double, F64_LD, AS_U64,
+               TRAP_IF(a != a, INVALID_CONVERSION)
+                   TRAP_IF(!(a > -1.0 && a < 18446744073709551616.0), INT_OVERFLOW),
+               (uint64_t)a)
+    UN(F32_CONVERT_I32_S, uint32_t, LD_U32, F32_ST, (float)(int32_t)a)
+    UN(F32_CONVERT_I32_U, uint32_t, LD_U32, F32_ST, (float)a)
+    UN(F32_CONVERT_I64_S, uint64_t, LD_U64, F32_ST, (float)(int64_t)a)
+    UN(F32_CONVERT_I64_U, uint64_t, LD_U64, F32_ST, (float)a)
+    UN(F32_DEMOTE_F64, double, F64_LD, F32_ST, (float)a)
+    UN(F64_CONVERT_I32_S, uint32_t, LD_U32, F64_ST, (double)(int32_t)a)
+    UN(F64_CONVERT_I32_U, uint32_t, LD_U32, F64_ST, (double)a)
+    UN(F64_CONVERT_I64_S, uint64_t, LD_U64, F64_ST, (double)(int64_t)a)
+    UN(F64_CONVERT_I64_U, uint64_t, LD_U64, F64_ST, (double)a)
+    UN(F64_PROMOTE_F32, float, F32_LD, F64_ST, (double)a)
+    UN(I32_EXTEND8_S, uint32_t, LD_U32, AS_U32, (int32_t)(int8_t)(uint8_t)a)
+    UN(I32_EXTEND16_S, uint32_t, LD_U32, AS_U32, (int32_t)(int16_t)(uint16_t)a)
+    UN(I64_EXTEND8_S, uint64_t, LD_U64, AS_U64, (int64_t)(int8_t)(uint8_t)a)
+    UN(I64_EXTEND16_S, uint64_t, LD_U64, AS_U64, (int64_t)(int16_t)(uint16_t)a)
+    UN(I64_EXTEND32_S, uint64_t, LD_U64, AS_U64, (int64_t)(int32_t)(uint32_t)a)
+    UN(I32_TRUNC_SAT_F32_S, float, F32_LD, AS_U32, sat_i32(a))
+    UN(I32_TRUNC_SAT_F32_U, float, F32_LD, AS_U32, sat_u32(a))
+    UN(I32_TRUNC_SAT_F64_S, double, F64_LD, AS_U32, sat_i32(a))
+    UN(I32_TRUNC_SAT_F64_U, double, F64_LD, AS_U32, sat_u32(a))
+    UN(I64_TRUNC_SAT_F32_S, float, F32_LD, AS_U64, sat_i64(a))
+    UN(I64_TRUNC_SAT_F32_U, float, F32_LD, AS_U64, sat_u64(a))
+    UN(I64_TRUNC_SAT_F64_S, double, F64_LD, AS_U64, sat_i64(a))
+    UN(I64_TRUNC_SAT_F64_U, double, F64_LD, AS_U64, sat_u64(a))
+
+    /* ---- Memory ---- */
+    LOAD(I32_LOAD, uint32_t, AS_U32)
+    LOAD(I64_LOAD, uint64_t, AS_U64)
+    LOAD(F32_LOAD, uint32_t, AS_U32)
+    LOAD(F64_LOAD, uint64_t, AS_U64)
+    LOAD(I32_LOAD8_S, int8_t, I8_ST32)
+    LOAD(I32_LOAD8_U, uint8_t, AS_U32)
+    LOAD(I32_LOAD16_S, int16_t, I8_ST32)
+    LOAD(I32_LOAD16_U, uint16_t, AS_U32)
+    LOAD(I64_LOAD8_S, int8_t, I8_ST64)
+    LOAD(I64_LOAD8_U, uint8_t, AS_U64)
+    LOAD(I64_LOAD16_S, int16_t, I8_ST64)
+    LOAD(I64_LOAD16_U, uint16_t, AS_U64)
+    LOAD(I64_LOAD32_S, int32_t, I8_ST64)
+    LOAD(I64_LOAD32_U, uint32_t, AS_U64)
+    STORE(I32_STORE, uint32_t)
+    STORE(I64_STORE, uint64_t)
+    STORE(F32_STORE, uint32_t)
+    STORE(F64_STORE, uint64_t)
+    STORE(I32_STORE8, uint8_t)
+    STORE(I32_STORE16, uint16_t)
+    STORE(I64_STORE8, uint8_t)
+    STORE(I64_STORE16, uint16_t)
+    STORE(I64_STORE32, uint32_t)
+
+    OP(MEMORY_SIZE) {
+        SL(1) = mem->pages;
+        pc += 2;
+        NEXT();
+    }
+    OP(MEMORY_GROW) {
+        int64_t r = inst->mem0 ? wp_memory_grow(inst->mem0, (uint32_t)SL(2)) : -1;
+        SL(1) = AS_U32((int32_t)r);
+        mbase = mem->base;
+        msize = mem->size;
+        pc += 3;
+        NEXT();
+    }
+    OP(MEMORY_INIT) {
+        const wp_dataseg *seg = &inst->module->datas[IM(1)];
+        uint64_t len = inst->data_dropped[IM(1)] ? 0 : seg->len;
+        TRAP_IF(!wp__memory_init(mem, (uint32_t)SL(2), inst->module->bytes + seg->data_offset,
+                                 len, (uint32_t)SL(3), (uint32_t)SL(4)),
+                MEMORY_OOB)
+        pc += 5;
+        NEXT();
+    }
+    OP(DATA_DROP) {
+        inst->data_dropped[IM(1)] = 1;
+        pc += 2;
+        NEXT();
+    }
+    OP(MEMORY_COPY) {
+        TRAP_IF(!wp__memory_copy(mem, (uint32_t)SL(1), (uint32_t)SL(2), (uint32_t)SL(3)),
+                MEMORY_OOB)
+        pc += 4;
+        NEXT();
+    }
+    OP(MEMORY_FILL) {
+        TRAP_IF(!wp__memory_fill(mem, (uint32_t)SL(1), (uint8_t)SL(2), (uint32_t)SL(3)),
+                MEMORY_OOB)
+        pc += 4;
+        NEXT();
+    }
+
+    /* ---- Tables and references ---- */
+    OP(TABLE_GET) {
+        wp_table *t = inst->tables[IM(2)];
+        uint32_t i = (uint32_t)SL(3);
+        TRAP_IF(i >= t->size, TABLE_OOB)
+        SL(1) = (wp_slot)(uintptr_t)t->elems[i];
+        pc += 4;
+        NEXT();
+    }
+    OP(TABLE_SET) {
+        wp_table *t = inst->tables[IM(1)];
+        uint32_t i = (uint32_t)SL(2);
+        TRAP_IF(i >= t->size, TABLE_OOB)
+        t->elems[i] = (void *)(uintptr_t)SL(3);
+        pc += 4;
+        NEXT();
+    }
+    OP(TABLE_SIZE) {
+        SL(1) = inst->tables[IM(2)]->size;
+        pc += 3;
+        NEXT();
+    }
+    OP(TABLE_GROW) {
+        int64_t r = wp__table_grow(inst->tables[IM(2)], (uint32_t)SL(4),
+                                   (void *)(uintptr_t)SL(3));
+        SL(1) = AS_U32((int32_t)r);
+        pc += 5;
+        NEXT();
+    }
+    OP(TABLE_FILL) {
+        TRAP_IF(!wp__table_fill(inst->tables[IM(1)], (uint32_t)SL(2), (void *)(uintptr_t)SL(3),
+                                (uint32_t)SL(4)),
+                TABLE_OOB)
+        pc += 5;
+        NEXT();
+    }
+    OP(TABLE_COPY) {
+        TRAP_IF(!wp__table_copy(inst->tables[IM(1)], (uint32_t)SL(3), inst->tables[IM(2)],
+                                (uint32_t)SL(4), (uint32_t)SL(5)),
+                TABLE_OOB)
+        pc += 6;
+        NEXT();
+    }
+    OP(TABLE_INIT) {
+        uint64_t seg = IM(1);
+        TRAP_IF(!wp__table_init(inst->tables[IM(2)], (uint32_t)SL(3), inst->elem_items[seg],
+                                inst->elem_counts[seg], (uint32_t)SL(4), (uint32_t)SL(5)),
+                TABLE_OOB)
+        pc += 6;
+        NEXT();
+    }
+    OP(ELEM_DROP) {
+        inst->elem_counts[IM(1)] = 0;
+        pc += 2;
+        NEXT();
+    }
+    OP(REF_FUNC) {
+        SL(1) = (wp_slot)(uintptr_t)inst->funcs[IM(2)];
+        pc += 3;
+        NEXT();
+    }
+
+    /* ---- Variables ---- */
+    OP(MOV) {
+        SL(1) = SL(2);
+        pc += 3;
+        NEXT();
+    }
+    OP(CONST) {
+        SL(1) = IM(2);
+        pc += 3;
+        NEXT();
+    }
+    OP(SELECT) {
+        SL(1) = (uint32_t)SL(4) ? SL(2) : SL(3);
+        pc += 5;
+        NEXT();
+    }
+    OP(GLOBAL_GET) {
+        SL(1) = globals[IM(2)]->value;
+        pc += 3;
+        NEXT();
+    }
+    OP(GLOBAL_SET) {
+        globals[IM(1)]->value = SL(2);
+        pc += 3;
+        NEXT();
+    }
+
+    /* ---- Control ---- */
+    OP(UNREACHABLE) {
+        tk = WP_TRAP_UNREACHABLE;
+        goto trap;
+    }
+    OP(JMP) {
+        pc = TARGET(1);
+        NEXT();
+    }
+    OP(JMP_NZ) {
+        pc = (uint32_t)SL(1) ? TARGET(2) : pc + 3;
+        NEXT();
+    }
+    OP(JMP_Z) {
+        pc = (uint32_t)SL(1) ? pc + 3 : TARGET(2);
+        NEXT();
+    }
+    OP(JMP_NZ64) {
+        pc = SL(1) ? TARGET(2) : pc + 3;
+        NEXT();
+    }
+    OP(JMP_Z64) {
+        pc = SL(1) ? pc + 3 : TARGET(2);
+        NEXT();
+    }
+    OP(JMP_BACK) {
+        TAKE_BACK(1);
+        NEXT();
+    }
+    OP(JMP_NZ_BACK) {
+        if ((uint32_t)SL(1))
+            TAKE_BACK(2);
+        else
+            pc += 3;
+        NEXT();
+    }
+    OP(JMP_Z_BACK) {
+        if (!(uint32_t)SL(1))
+            TAKE_BACK(2);
+        else
+            pc += 3;
+        NEXT();
+    }
+    OP(JMP_NZ64_BACK) {
+        if (SL(1))
+            TAKE_BACK(2);
+        else
+            pc += 3;
+        NEXT();
+    }
+    OP(JMP_Z64_BACK) {
+        if (!SL(1))
+            TAKE_BACK(2);
+        else
+            pc += 3;
+        NEXT();
+    }
+    OP(BR_TABLE) {
+        uint32_t i = (uint32_t)SL(1);
+        uint64_t n = IM(2);
+        if (i > n)
+            i = (uint32_t)n;
+        pc = TARGET(3 + i);
+        NEXT();
+    }
+    OP(CALL) {
+        callee = pc[1].p;
+        callee_inst = inst;
+        nfp = fp + IM(2);
+        ret_pc = pc + 3;
+        goto enter;
+    }
+    OP(CALL_FUNC) {
+        fn = inst->funcs[IM(1)];
+        nfp = fp + IM(2);
+        ret_pc = pc + 3;
+        goto call_func;
+    }
+    OP(CALL_INDIRECT) {
+        wp_table *t = inst->tables[IM(2)];
+        uint32_t i = (uint32_t)SL(4);
+        if (WP_UNLIKELY(i >= t->size)) {
+            trap_index = i;
+            tk = WP_TRAP_UNDEFINED_ELEMENT;
+            goto trap;
+        }
+        fn = t->elems[i];
+        if (WP_UNLIKELY(!fn)) {
+            trap_index = i;
+            tk = WP_TRAP_UNINITIALIZED_ELEMENT;
+            goto trap;
+        }
+        const wp_functype *want = &inst->module->types[IM(1)];
+        TRAP_IF(fn->type != want && !wp__functype_equal(fn->type, want), INDIRECT_TYPE)
+        nfp = fp + IM(3);
+        ret_pc = pc + 5;
+        goto call_func;
+    }
+    OP(RET1) {
+        fp[0] = SL(1);
+        goto ret;
+    }
+    OP(RET) {
+        goto ret;
+    }
+
+#if !WP_HAVE_COMPUTED_GOTO
+    default:
+        tk = WP_TRAP_UNREACHABLE;
+        goto trap;
+    }
+#endif
+
+call_func:
+    if (fn->host)
+        goto call_host_fn;
+    callee = fn->code;
+    callee_inst = fn->inst;
+    /* fall through */
+enter:
+    /* A call costs one reduction; pc still names the call, so a stopped run repeats it. */
+    if (WP_UNLIKELY(budget == 0))
+        goto out_of_budget;
+    {
+        size_t nfp_at = (size_t)(nfp - stack);
+        if (WP_UNLIKELY(depth >= x->frames_cap || nfp_at + callee->nslots > x->stack_cap)) {
+            bool ok = grow_frames(x, depth + 1) && grow_stack(x, nfp_at + callee->nslots);
+            frames = x->frames;
+            stack = x->stack;
+            fp = stack + frames[depth - 1].fp;
+            nfp = stack + nfp_at;
+            TRAP_IF(!ok, STACK_EXHAUSTED)
+        }
+        budget--;
+        frames[depth] = (wp_frame){ret_pc, nfp_at, callee, callee_inst};
+        depth++;
+    }
+    memset(nfp + callee->nparams, 0, (size_t)callee->nlocals * sizeof(wp_slot));
+    fp = nfp;
+    pc = callee->cells;
+    if (WP_UNLIKELY(callee_inst != inst)) {
+        inst = callee_inst;
+        globals = inst->globals;
+        mem = mem_of(inst);
+        mbase = mem->base;
+        msize = mem->size;
+    }
+    NEXT();
+
+ret:
+    depth--;
+    if (WP_UNLIKELY(depth == base))
+        goto done;
+    pc = frames[depth].ret_pc;
+    fp = stack + frames[depth - 1].fp;
+    if (WP_UNLIKELY(frames[depth - 1].inst != inst)) {
+        inst = frames[depth - 1].inst;
+        globals = inst->globals;
+        mem = mem_of(inst);
+    }
+    /* The callee may have grown (and so moved) the memory. */
+    mbase = mem->base;
+    msize = mem->size;
+    NEXT();
+
+call_host_fn : {
+    if (WP_UNLIKELY(budget == 0))
+        goto out_of_budget;
+    budget--;
+    size_t fp_at = (size_t)(fp - stack);
+    size_t at = (size_t)(nfp - stack);
+    x->depth = depth;
+    x->host_top = fp_at + frames[depth - 1].code->nslots;
+    charge(x, &mark, budget);
+    wp_host_result r = call_host(x, fn, at, inst);
+    /* The host may have run nested calls: the stack may have moved, fuel may be spent. */
+    stack = x->stack;
+    frames = x->frames;
+    fp = stack + fp_at;
+    if (store->cfg.fuel && budget > store->fuel)
+        budget = store->fuel;
+    mark = budget;
+    mbase = mem->base;
+    msize = mem->size;
+    if (r == WP_HOST_OK) {
+        pc = ret_pc;
+        NEXT();
+    }
+    if (r == WP_HOST_PENDING && !nested) {
+        x->pc = ret_pc;
+        x->pending_at = at;
+        x->pending_type = fn->type;
+        x->state = X_PENDING;
+        return WP_RUN_PENDING;
+    }
+    if (r == WP_HOST_PENDING) {
+        x->trap.kind = WP_TRAP_HOST;
+        snprintf(x->trap.msg, sizeof x->trap.msg,
+                 "a host function cannot wait inside a nested call");
+    }
+    goto trap_set;
+}
+
+trap_oob:
+    tk = WP_TRAP_MEMORY_OOB;
+    /* fall through */
+trap:
+    set_trap(x, tk, trap_index, frames[depth - 1].code, inst);
+trap_set:
+    charge(x, &mark, budget);
+    x->depth = base;
+    if (!nested)
+        x->state = X_IDLE;
+    return WP_RUN_TRAP;
+
+out_of_budget:
+    charge(x, &mark, budget);
+    if ((store->cfg.fuel && store->fuel == 0) || nested) {
+        tk = WP_TRAP_FUEL;
+        goto trap;
+    }
+    x->pc = pc;
+    x->depth = depth;
+    return WP_RUN_BUDGET;
+
+done:
+    charge(x, &mark, budget);
+    x->depth = base;
+    if (!nested)
+        x->state = X_DONE;
+    return WP_RUN_DONE;
+}
+
+#undef OP
+#undef NEXT
+
+#endif
