@@ -57,7 +57,7 @@ add_seed() {
 # `make spec` when present, else a few .wast files converted here.
 spec_modules() {
     if [ -n "$(find "$spec_dir" -name '*.wasm' 2>/dev/null | head -n 1)" ]; then
-        find "$spec_dir" -name '*.wasm' -exec cp {} "$1/" \; 2>/dev/null || true
+        find "$spec_dir" \( -name '*.wasm' -o -name '*.wat' \) -exec cp {} "$1/" \; 2>/dev/null || true
         echo "fuzz: seeds from $spec_dir"
         return
     fi

@@ -8,11 +8,13 @@
 #   NAME arguments run only those files (e.g. `scripts/spec.sh build i32 f32`).
 # Environment: SHARED (default ../shared beside the repository), SPEC_VERBOSE=1 (print every
 #   failure), SPEC_JOBS (parallel files; default: the number of cores), SPEC_FILE_TIMEOUT
-#   (seconds per file before it is killed, default 600), SPEC_TIME_LIMIT (seconds per call).
+#   (seconds per file before it is killed, default 600), SPEC_TIME_LIMIT (seconds per call),
+#   SPEC_SIMD=1 (run the simd_*.wast files too).
 set -u
 
-# The one switch for SIMD: while 0, simd_*.wast files are counted as skipped.
-SPEC_SIMD=0
+# The one switch for SIMD: while 0, simd_*.wast files are counted as skipped. Set it to 1 here
+# when the engine supports SIMD (SPEC_SIMD=1 in the environment tries it before then).
+SPEC_SIMD=${SPEC_SIMD:-0}
 
 die() {
     echo "spec: $*" >&2

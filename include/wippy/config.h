@@ -22,4 +22,12 @@
 #define WP_MAX_FUNC_LOCALS 50000u /* params + locals of one function */
 #endif
 
+#ifndef WP_MAX_OPERAND_DEPTH
+#define WP_MAX_OPERAND_DEPTH (1u << 24) /* operand stack values or nested blocks in one function */
+#endif
+
+#ifndef WP_WAT_MAX_DEPTH
+#define WP_WAT_MAX_DEPTH 1000u /* nesting of blocks and folded instructions in module text */
+#endif
+
 #endif

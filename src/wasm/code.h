@@ -83,6 +83,13 @@ typedef union wp_cell {
     X(I32_STORE) X(I64_STORE) X(F32_STORE) X(F64_STORE) X(I32_STORE8) X(I32_STORE16)              \
     X(I64_STORE8) X(I64_STORE16) X(I64_STORE32)
 
+/* Binary operators with their second operand loaded from memory at its natural width (an
+ * i32/i64/f32/f64.load fused into the operator): NAME_SM (dst, slot a, slot addr, offset). */
+#define WP_BINOPS_MEM(X)                                                                           \
+    X(I32_ADD) X(I32_SUB) X(I32_MUL) X(I32_AND) X(I32_OR) X(I32_XOR)                               \
+    X(I64_ADD) X(I64_SUB) X(I64_MUL) X(I64_AND) X(I64_OR) X(I64_XOR)                               \
+    X(F32_ADD) X(F32_SUB) X(F32_MUL) X(F32_DIV) X(F64_ADD) X(F64_SUB) X(F64_MUL) X(F64_DIV)
+
 /* Every other internal instruction, with its operand cells. */
 #define WP_IOPS_MISC(X)                                                                            \
     X(UNREACHABLE)   /* */                                                                         \
@@ -124,9 +131,9 @@ typedef union wp_cell {
     X(REF_FUNC)      /* dst, function index */
 
 /* The internal opcodes, in this order (the compiler relies on the forms being adjacent). */
-#define WP_IOPS(X_BIN, X_BR, X_BRB, X_ONE, X_LOAD, X_STORE)                                        \
+#define WP_IOPS(X_BIN, X_BR, X_BRB, X_ONE, X_LOAD, X_STORE, X_MEM)                                 \
     WP_BINOPS(X_BIN) WP_BRCMPS(X_BR) WP_BRCMPS(X_BRB) WP_UNOPS(X_ONE) WP_UNOPS_FC(X_ONE)           \
-        WP_LOADS(X_LOAD) WP_STORES(X_STORE) WP_IOPS_MISC(X_ONE)
+        WP_LOADS(X_LOAD) WP_STORES(X_STORE) WP_BINOPS_MEM(X_MEM) WP_IOPS_MISC(X_ONE)
 
 typedef enum wp_iop {
 #define X_BIN(name, comm) WP_I_##name##_SS, WP_I_##name##_SI,
@@ -135,13 +142,15 @@ typedef enum wp_iop {
 #define X_ONE(name) WP_I_##name,
 #define X_LOAD(name) WP_I_##name, WP_I_##name##_AI, WP_I_##name##_AS,
 #define X_STORE(name) WP_I_##name, WP_I_##name##_VI, WP_I_##name##_AI, WP_I_##name##_AS,
-    WP_IOPS(X_BIN, X_BR, X_BRB, X_ONE, X_LOAD, X_STORE)
+#define X_MEM(name) WP_I_##name##_SM,
+    WP_IOPS(X_BIN, X_BR, X_BRB, X_ONE, X_LOAD, X_STORE, X_MEM)
 #undef X_BIN
 #undef X_BR
 #undef X_BRB
 #undef X_ONE
 #undef X_LOAD
 #undef X_STORE
+#undef X_MEM
         WP_I_COUNT
 } wp_iop;
 
@@ -149,7 +158,8 @@ typedef enum wp_iop {
 typedef struct wp_code {
     uint32_t func_index; /* in its module */
     uint32_t nparams;
-    uint32_t nlocals;  /* declared locals (zeroed on entry), after the params */
+    uint32_t nlocals;  /* slots zeroed on entry, after the params: the declared locals and one
+                          more that stays zero (the base of constant addresses) */
     uint32_t nresults;
     uint32_t nslots;   /* frame size: params + locals + deepest operand stack */
     uint32_t ncells;

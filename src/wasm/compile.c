@@ -61,7 +61,8 @@ typedef struct comp {
     uint32_t nfr;
     uint32_t cap_fr;
 
-    uint32_t nlocals; /* params + declared locals: home slots start here */
+    uint32_t nlocals; /* params, declared locals, the zero slot: home slots start here */
+    uint32_t zslot;   /* a slot that holds zero for the whole call: see take_address */
     /* In the straight-line code from the function's entry (no label bound yet), declared
      * locals not yet written are known to hold zero: 'zero' has one flag per local. */
     bool entry;
@@ -694,9 +695,64 @@ static wp_iop unop_of(uint8_t op) {
     }
 }
 
+/* The plain load of an operator's operand type, from the operator's name ("F64_ADD"). */
+static wp_iop natural_load(const char *name) {
+    bool wide = name[1] == '6';
+    if (name[0] == 'F')
+        return wide ? WP_I_F64_LOAD : WP_I_F32_LOAD;
+    return wide ? WP_I_I64_LOAD : WP_I_I32_LOAD;
+}
+
+/* The memory-operand form of a binary operator (code.h), and the plain load it absorbs. */
+static wp_iop mem_form(wp_iop ss, wp_iop *load) {
+    switch (ss) {
+#define X(name)                                                                                    \
+    case WP_I_##name##_SS:                                                                         \
+        *load = natural_load(#name);                                                               \
+        return WP_I_##name##_SM;
+        WP_BINOPS_MEM(X)
+#undef X
+    default:
+        return WP_I_COUNT;
+    }
+}
+
+/* Is e the result of the last instruction, a plain load of kind 'load'? */
+static bool is_last_load(const comp *c, vent e, wp_iop load) {
+    return e.kind == V_TEMP && c->last_dst >= 0 && c->cells[c->last_dst].u == e.slot &&
+           c->cells[c->last_start].u == (uint64_t)load;
+}
+
+/* Fuses a binary operator with the load that just produced one of its operands. */
+static bool try_mem_binop(comp *c, wp_iop ss, bool comm, vent a, vent b) {
+    wp_iop load;
+    wp_iop sm = mem_form(ss, &load);
+    if (sm == WP_I_COUNT || a.kind == V_CONST || b.kind == V_CONST)
+        return false;
+    if (!is_last_load(c, b, load)) {
+        if (!comm || !is_last_load(c, a, load))
+            return false;
+        vent t = a;
+        a = b;
+        b = t;
+    }
+    uint64_t addr = c->cells[c->last_start + 2].u;
+    uint64_t offset = c->cells[c->last_start + 3].u;
+    drop_last(c);
+    emit_op(c, sm);
+    emit_dst(c, home(c, c->sp));
+    emit_u(c, a.slot);
+    emit_u(c, addr);
+    emit_u(c, offset);
+    push_temp(c);
+    return true;
+}
+
 static void do_binop(comp *c, uint8_t op, wp_iop ss, bool comm) {
     vent b = pop(c);
     vent a = pop(c);
+    if (try_mem_binop(c, ss, comm, a, b))
+        return;
     uint32_t dst = home(c, c->sp);
     if (a.kind == V_CONST && b.kind != V_CONST) {
         uint8_t sw = swap_cmp(op);
@@ -757,18 +813,32 @@ static uint32_t read_memarg(comp *c) {
     return offset;
 }
 
+/* The address operand of a load or store: a slot and the offset, or the operands of an
+ * i32.add fused into the access (returns its form: 1 immediate, 2 slot, as take_add). A
+ * constant address joins the offset (no wrapping can happen: both are below 2^32) on the
+ * zero slot. */
+static int take_address(comp *c, vent e, bool may_fuse, uint64_t *a, uint64_t *b,
+                        uint64_t *offset) {
+    if (e.kind == V_CONST) {
+        *a = c->zslot;
+        *offset += (uint32_t)e.bits;
+        return 0;
+    }
+    int form = may_fuse ? take_add(c, e, a, b) : 0;
+    if (form == 0)
+        *a = e.slot;
+    return form;
+}
+
 /* Loads: iop is the plain form; iop + 1 and + 2 add an immediate or a slot to the address. */
 static void do_load(comp *c, wp_iop iop) {
-    uint32_t offset = read_memarg(c);
+    uint64_t offset = read_memarg(c);
     vent e = pop(c);
-    uint32_t dst = home(c, c->sp);
     uint64_t a;
-    uint64_t b;
-    int form = take_add(c, e, &a, &b);
-    if (form == 0)
-        a = slot_of(c, e, dst);
+    uint64_t b = 0;
+    int form = take_address(c, e, true, &a, &b, &offset);
     emit_op(c, (wp_iop)(iop + form));
-    emit_dst(c, dst);
+    emit_dst(c, home(c, c->sp));
     emit_u(c, a);
     emit_u(c, offset);
     if (form)
@@ -779,14 +849,12 @@ static void do_load(comp *c, wp_iop iop) {
 /* Stores: iop is the plain form; iop + 1 takes an immediate value; + 2 and + 3 add an
  * immediate or a slot to the address. */
 static void do_store(comp *c, wp_iop iop) {
-    uint32_t offset = read_memarg(c);
+    uint64_t offset = read_memarg(c);
     vent v = pop(c);
     vent e = pop(c);
     uint64_t a;
     uint64_t b = 0;
-    int form = v.kind == V_CONST ? 0 : take_add(c, e, &a, &b);
-    if (form == 0)
-        a = slot_of(c, e, home(c, c->sp));
+    int form = take_address(c, e, v.kind != V_CONST, &a, &b, &offset);
     if (v.kind == V_CONST) {
         emit_op(c, (wp_iop)(iop + 1));
         emit_u(c, a);
@@ -1135,14 +1203,15 @@ static wp_status compile_func(comp *c, wp_code **codes, uint32_t fi) {
     wp_code *code = codes[fi - m->nimported_funcs];
     c->rd = rd_init(m->bytes, m->bytes + fd->body_offset, m->bytes + fd->body_end);
     c->ncells = c->nstarts = c->sp = c->max_sp = c->nfr = c->dead_depth = 0;
-    c->nlocals = t->nparams + fd->nlocals;
+    c->zslot = t->nparams + fd->nlocals;
+    c->nlocals = c->zslot + 1;
     c->reachable = true;
     c->last_start = c->last_dst = -1;
     c->entry = true;
     if (!grow(c, (void **)&c->zero, &c->cap_zero, c->nlocals + 1, 1))
         return WP_ERR_NOMEM;
     memset(c->zero, 0, t->nparams);
-    memset(c->zero + t->nparams, 1, fd->nlocals);
+    memset(c->zero + t->nparams, 1, fd->nlocals + 1);
     push_frame(c, F_FUNC, 0, t->nresults);
     bool more = true;
     while (more && !c->failed) {
@@ -1153,7 +1222,7 @@ static wp_status compile_func(comp *c, wp_code **codes, uint32_t fi) {
         return WP_ERR_NOMEM;
     code->func_index = fi;
     code->nparams = t->nparams;
-    code->nlocals = fd->nlocals;
+    code->nlocals = fd->nlocals + 1;
     code->nresults = t->nresults;
     code->nslots = c->nlocals + c->max_sp + 1;
     return WP_OK;

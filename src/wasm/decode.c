@@ -10,8 +10,7 @@ typedef struct dec {
     wp_module *m;
     wp_err *err;
     unsigned last_rank; /* order rank of the last non-custom section */
-    bool has_funcsec;   /* a function section was read */
-    uint32_t ndefined;  /* its entry count */
+    uint32_t ndefined;  /* entries of the function section */
     bool has_code;
     bool has_data;
 } dec;
@@ -263,7 +262,7 @@ static wp_status read_functype(dec *d, wp_reader *rd, wp_functype *ft, wp_valtyp
     if (st != WP_OK)
         return st;
     if (form != 0x60)
-        return fail_at(d, off, "integer representation too long (function type form)");
+        return fail_at(d, off, "malformed function type form");
     uint32_t n[2] = {0, 0};
     for (int part = 0; part < 2; part++) {
         if ((st = read_count(d, rd, 1, &n[part])) != WP_OK)
@@ -472,7 +471,6 @@ static wp_status read_function_section(dec *d, wp_reader *rd) {
         return st;
     uint32_t first = m->nfuncs;
     m->nfuncs += n;
-    d->has_funcsec = true;
     d->ndefined = n;
     for (uint32_t i = 0; i < n; i++) {
         if ((st = read_u32(d, rd, &m->funcs[first + i].type)) != WP_OK)

@@ -118,8 +118,8 @@
 /* Loads and stores: the effective address is a 32-bit address plus the offset, checked in 64
  * bits. ADDR_AI / ADDR_AS: the address is (uint32)(a + b), an i32.add fused into the access. */
 #define ADDR(k) ((uint64_t)(uint32_t)SL(k))
-#define ADDR_AI(k) ((uint64_t)(uint32_t)(SL(k) + IM(k + 2)))
-#define ADDR_AS(k) ((uint64_t)(uint32_t)(SL(k) + SL(k + 2)))
+#define ADDR_AI(k, j) ((uint64_t)(uint32_t)(SL(k) + IM(j)))
+#define ADDR_AS(k, j) ((uint64_t)(uint32_t)(SL(k) + SL(j)))
 
 #define LOAD_FORM(label, T, ST, addr, len)                                                         \
     OP(label) {                                                                                    \
@@ -135,8 +135,8 @@
 
 #define LOAD(name, T, ST)                                                                          \
     LOAD_FORM(name, T, ST, ADDR(2), 4)                                                             \
-    LOAD_FORM(name##_AI, T, ST, ADDR_AI(2), 5)                                                     \
-    LOAD_FORM(name##_AS, T, ST, ADDR_AS(2), 5)
+    LOAD_FORM(name##_AI, T, ST, ADDR_AI(2, 4), 5)                                                  \
+    LOAD_FORM(name##_AS, T, ST, ADDR_AS(2, 4), 5)
 
 #define STORE_FORM(label, T, value, addr, len)                                                     \
     OP(label) {                                                                                    \
@@ -152,8 +152,23 @@
 #define STORE(name, T)                                                                             \
     STORE_FORM(name, T, SL(2), ADDR(1), 4)                                                         \
     STORE_FORM(name##_VI, T, IM(2), ADDR(1), 4)                                                    \
-    STORE_FORM(name##_AI, T, SL(2), ADDR_AI(1), 5)                                                 \
-    STORE_FORM(name##_AS, T, SL(2), ADDR_AS(1), 5)
+    STORE_FORM(name##_AI, T, SL(2), ADDR_AI(1, 4), 5)                                              \
+    STORE_FORM(name##_AS, T, SL(2), ADDR_AS(1, 4), 5)
+
+/* A binary operator whose second operand is loaded (type LT) from memory. */
+#define BIN_MEM(name, T, LT, LD, ST, expr)                                                         \
+    OP(name##_SM) {                                                                                \
+        uint64_t ea = ADDR(3) + IM(4);                                                             \
+        LT m;                                                                                      \
+        if (WP_UNLIKELY(ea + sizeof(LT) > msize))                                                  \
+            goto trap_oob;                                                                         \
+        memcpy(&m, mbase + ea, sizeof(LT));                                                        \
+        T a = LD(SL(2));                                                                           \
+        T b = LD(m);                                                                               \
+        SL(1) = ST(expr);                                                                          \
+        pc += 5;                                                                                   \
+        NEXT();                                                                                    \
+    }
 
 #define TRAP_IF(cond, kind)                                                                        \
     if (WP_UNLIKELY(cond)) {                                                                       \
@@ -181,13 +196,15 @@ static wp_run_state interp(wp_exec *x, uint32_t base, uint64_t budget,
 #define X_ONE(name) &&L_##name,
 #define X_LOAD(name) &&L_##name, &&L_##name##_AI, &&L_##name##_AS,
 #define X_STORE(name) &&L_##name, &&L_##name##_VI, &&L_##name##_AI, &&L_##name##_AS,
-        WP_IOPS(X_BIN, X_BR, X_BRB, X_ONE, X_LOAD, X_STORE)
+#define X_MEM(name) &&L_##name##_SM,
+        WP_IOPS(X_BIN, X_BR, X_BRB, X_ONE, X_LOAD, X_STORE, X_MEM)
 #undef X_BIN
 #undef X_BR
 #undef X_BRB
 #undef X_ONE
 #undef X_LOAD
 #undef X_STORE
+#undef X_MEM
     };
     if (!x) {
         *table_out = labels;
@@ -452,6 +469,27 @@ dispatch:
     STORE(I64_STORE8, uint8_t)
     STORE(I64_STORE16, uint16_t)
     STORE(I64_STORE32, uint32_t)
+
+    BIN_MEM(I32_ADD, uint32_t, uint32_t, LD_U32, AS_U32, a + b)
+    BIN_MEM(I32_SUB, uint32_t, uint32_t, LD_U32, AS_U32, a - b)
+    BIN_MEM(I32_MUL, uint32_t, uint32_t, LD_U32, AS_U32, a * b)
+    BIN_MEM(I32_AND, uint32_t, uint32_t, LD_U32, AS_U32, a & b)
+    BIN_MEM(I32_OR, uint32_t, uint32_t, LD_U32, AS_U32, a | b)
+    BIN_MEM(I32_XOR, uint32_t, uint32_t, LD_U32, AS_U32, a ^ b)
+    BIN_MEM(I64_ADD, uint64_t, uint64_t, LD_U64, AS_U64, a + b)
+    BIN_MEM(I64_SUB, uint64_t, uint64_t, LD_U64, AS_U64, a - b)
+    BIN_MEM(I64_MUL, uint64_t, uint64_t, LD_U64, AS_U64, a * b)
+    BIN_MEM(I64_AND, uint64_t, uint64_t, LD_U64, AS_U64, a & b)
+    BIN_MEM(I64_OR, uint64_t, uint64_t, LD_U64, AS_U64, a | b)
+    BIN_MEM(I64_XOR, uint64_t, uint64_t, LD_U64, AS_U64, a ^ b)
+    BIN_MEM(F32_ADD, float, uint32_t, F32_LD, F32_ST, a + b)
+    BIN_MEM(F32_SUB, float, uint32_t, F32_LD, F32_ST, a - b)
+    BIN_MEM(F32_MUL, float, uint32_t, F32_LD, F32_ST, a * b)
+    BIN_MEM(F32_DIV, float, uint32_t, F32_LD, F32_ST, a / b)
+    BIN_MEM(F64_ADD, double, uint64_t, F64_LD, F64_ST, a + b)
+    BIN_MEM(F64_SUB, double, uint64_t, F64_LD, F64_ST, a - b)
+    BIN_MEM(F64_MUL, double, uint64_t, F64_LD, F64_ST, a * b)
+    BIN_MEM(F64_DIV, double, uint64_t, F64_LD, F64_ST, a / b)
 
     OP(MEMORY_SIZE) {
         SL(1) = mem->pages;

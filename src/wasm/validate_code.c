@@ -72,6 +72,8 @@ static bool zero_byte(vctx *v) {
 
 /* ---- Operand stack --------------------------------------------------------------------------- */
 
+_Static_assert(WP_MAX_OPERAND_DEPTH <= (1u << 30), "stack capacities double in 32 bits");
+
 static bool grow(vctx *v, void **arr, uint32_t *cap, size_t size) {
     uint32_t ncap = *cap ? *cap * 2 : 64;
     void *p = wp_heap_realloc(v->heap, *arr, *cap * size, ncap * size);
@@ -82,9 +84,13 @@ static bool grow(vctx *v, void **arr, uint32_t *cap, size_t size) {
     return true;
 }
 
+/* Validation stops at WP_MAX_OPERAND_DEPTH values: without a bound a small module (calls of
+ * a function with many results) could make it allocate without limit. */
 static bool push(vctx *v, uint8_t t) {
+    if (v->nvals == WP_MAX_OPERAND_DEPTH)
+        return fail(v, "operand stack deeper than WP_MAX_OPERAND_DEPTH");
     if (v->nvals == v->cap_vals && !grow(v, (void **)&v->vals, &v->cap_vals, 1))
-        return ok(v);
+        return false;
     v->vals[v->nvals++] = t;
     return ok(v);
 }
@@ -154,8 +160,10 @@ static bool set_unreachable(vctx *v) {
 /* ---- Control frames -------------------------------------------------------------------------- */
 
 static bool push_ctrl(vctx *v, uint8_t op, const ctrl *types) {
+    if (v->nctrls == WP_MAX_OPERAND_DEPTH)
+        return fail(v, "blocks nested deeper than WP_MAX_OPERAND_DEPTH");
     if (v->nctrls == v->cap_ctrls && !grow(v, (void **)&v->ctrls, &v->cap_ctrls, sizeof(ctrl)))
-        return ok(v);
+        return false;
     ctrl c = *types;
     c.op = op;
     c.unreachable = false;
@@ -191,10 +199,9 @@ static const ctrl *label(vctx *v, uint32_t depth) {
 /* blocktype: 0x40 (empty), one value type, or a type index as a non-negative s33. */
 static bool read_blocktype(vctx *v, ctrl *bt) {
     memset(bt, 0, sizeof *bt);
-    uint8_t b = 0;
     if (rd_done(&v->rd))
         return read_failed(v);
-    b = *v->rd.p;
+    uint8_t b = *v->rd.p; /* peeked: a type index is read as a whole s33 below */
     if (b == WP_BLOCKTYPE_EMPTY) {
         v->rd.p++;
         return true;
@@ -227,7 +234,7 @@ static bool read_blocktype(vctx *v, ctrl *bt) {
 static bool op_block(vctx *v, uint8_t op) {
     ctrl bt;
     if (!read_blocktype(v, &bt))
-        return ok(v);
+        return false;
     if (op == WP_OP_IF)
         pop_expect(v, WP_I32);
     pop_types(v, bt.params, bt.nparams);
@@ -236,10 +243,8 @@ static bool op_block(vctx *v, uint8_t op) {
 }
 
 static bool op_else(vctx *v) {
-    if (top(v)->op != WP_OP_IF) {
-        fail(v, "else without a matching if");
-        return ok(v);
-    }
+    if (top(v)->op != WP_OP_IF)
+        return fail(v, "else without a matching if");
     ctrl c = pop_ctrl(v);
     push_ctrl(v, WP_OP_ELSE, &c);
     return ok(v);
@@ -261,12 +266,12 @@ static bool op_end(vctx *v) {
 static bool op_br(vctx *v, uint8_t op) {
     uint32_t depth = 0;
     if (!imm_u32(v, &depth))
-        return ok(v);
+        return false;
     if (op == WP_OP_BR_IF)
         pop_expect(v, WP_I32);
     const ctrl *c = label(v, depth);
     if (!c)
-        return ok(v);
+        return false;
     const wp_valtype *ts;
     uint32_t n = label_types(c, &ts);
     pop_types(v, ts, n);
@@ -299,26 +304,26 @@ static bool op_br_table(vctx *v) {
     uint32_t n = 0;
     uint32_t depth = 0;
     if (!imm_u32(v, &n))
-        return ok(v);
+        return false;
     if (n > rd_remaining(&v->rd)) /* each label takes at least one byte */
         return fail(v, "unexpected end (br_table larger than the body)");
     wp_reader labels = v->rd;
     for (uint32_t i = 0; i < n; i++) /* the default label comes last: read it first */
         if (!imm_u32(v, &depth))
-            return ok(v);
+            return false;
     if (!imm_u32(v, &depth))
-        return ok(v);
+        return false;
     pop_expect(v, WP_I32);
     const ctrl *def = label(v, depth);
     if (!def)
-        return ok(v);
+        return false;
     const wp_valtype *dts;
     uint32_t arity = label_types(def, &dts);
     for (uint32_t i = 0; i < n; i++) {
         rd_u32(&labels, &depth); /* cannot fail: read above */
         const ctrl *c = label(v, depth);
         if (!c)
-            return ok(v);
+            return false;
         const wp_valtype *ts;
         if (label_types(c, &ts) != arity)
             return fail(v, "type mismatch (br_table labels of different arity)");
@@ -346,7 +351,7 @@ static bool apply_functype(vctx *v, const wp_functype *ft) {
 static bool op_call(vctx *v) {
     uint32_t f = 0;
     if (!imm_u32(v, &f))
-        return ok(v);
+        return false;
     if (f >= v->m->nfuncs)
         return fail(v, "unknown function");
     apply_functype(v, wp__func_type(v->m, f));
@@ -361,7 +366,7 @@ static bool op_call_indirect(vctx *v) {
     uint32_t type = 0;
     uint32_t table = 0;
     if (!imm_u32(v, &type) || !imm_u32(v, &table) || !check_table(v, table))
-        return ok(v);
+        return false;
     if (v->m->tables[table].elem != WP_FUNCREF)
         return fail(v, "type mismatch (call_indirect needs a funcref table)");
     if (type >= v->m->ntypes)
@@ -393,11 +398,11 @@ static bool op_select_t(vctx *v) {
     uint32_t n = 0;
     wp_valtype t;
     if (!imm_u32(v, &n))
-        return ok(v);
+        return false;
     if (n != 1)
         return fail(v, "invalid result arity");
     if (!keep(v, wp__bin_valtype(&v->rd, &t, v->err)))
-        return ok(v);
+        return false;
     pop_expect(v, WP_I32);
     pop_expect(v, (uint8_t)t);
     pop_expect(v, (uint8_t)t);
@@ -408,7 +413,7 @@ static bool op_select_t(vctx *v) {
 static bool op_local(vctx *v, uint8_t op) {
     uint32_t x = 0;
     if (!imm_u32(v, &x))
-        return ok(v);
+        return false;
     uint32_t nparams = v->ft->nparams;
     if (x >= nparams && x - nparams >= v->fd->nlocals)
         return fail(v, "unknown local");
@@ -423,7 +428,7 @@ static bool op_local(vctx *v, uint8_t op) {
 static bool op_global(vctx *v, uint8_t op) {
     uint32_t x = 0;
     if (!imm_u32(v, &x))
-        return ok(v);
+        return false;
     if (x >= v->m->nglobals)
         return fail(v, "unknown global");
     const wp_globaltype *g = &v->m->globals[x].type;
@@ -438,7 +443,7 @@ static bool op_global(vctx *v, uint8_t op) {
 static bool op_table_access(vctx *v, uint8_t op) {
     uint32_t x = 0;
     if (!imm_u32(v, &x) || !check_table(v, x))
-        return ok(v);
+        return false;
     uint8_t t = (uint8_t)v->m->tables[x].elem;
     if (op == WP_OP_TABLE_SET)
         pop_expect(v, t);
@@ -466,7 +471,7 @@ static bool op_ref_is_null(vctx *v) {
 static bool op_ref_func(vctx *v) {
     uint32_t f = 0;
     if (!imm_u32(v, &f))
-        return ok(v);
+        return false;
     if (f >= v->m->nfuncs)
         return fail(v, "unknown function");
     if (!v->m->func_declared[f])
@@ -537,7 +542,7 @@ static bool op_table_init(vctx *v) {
     uint32_t e = 0;
     uint32_t t = 0;
     if (!imm_u32(v, &e) || !imm_u32(v, &t) || !check_table(v, t) || !check_elem(v, e))
-        return ok(v);
+        return false;
     if (v->m->elems[e].type != v->m->tables[t].elem)
         return fail(v, "type mismatch (element segment and table types differ)");
     apply_sig(v, "iii:");
@@ -548,7 +553,7 @@ static bool op_table_copy(vctx *v) {
     uint32_t dst = 0;
     uint32_t src = 0;
     if (!imm_u32(v, &dst) || !imm_u32(v, &src) || !check_table(v, dst) || !check_table(v, src))
-        return ok(v);
+        return false;
     if (v->m->tables[dst].elem != v->m->tables[src].elem)
         return fail(v, "type mismatch (tables of different types)");
     apply_sig(v, "iii:");
@@ -559,7 +564,7 @@ static bool op_table_copy(vctx *v) {
 static bool op_table_size(vctx *v, uint32_t sub) {
     uint32_t x = 0;
     if (!imm_u32(v, &x) || !check_table(v, x))
-        return ok(v);
+        return false;
     uint8_t t = (uint8_t)v->m->tables[x].elem;
     if (sub == WP_OPFC_TABLE_SIZE)
         return push(v, WP_I32);
@@ -576,7 +581,7 @@ static bool op_fc(vctx *v) {
     uint32_t sub = 0;
     uint32_t x = 0;
     if (!imm_u32(v, &sub))
-        return ok(v);
+        return false;
     if (sub >= WP_OPFC_COUNT || !wp__ops_fc[sub].name)
         return fail(v, "illegal opcode");
     v->op_name = wp__ops_fc[sub].name;

@@ -1,5 +1,4 @@
-/* wat_emit.c: pass 2 over module fields: imports, functions, tables, memories, globals,
- * exports, start, element and data segments, each into its section buffer. */
+/* wat_emit.c: pass 2 over module fields, each into its section buffer. */
 #include <string.h>
 
 #include "wat_internal.h"

@@ -274,10 +274,12 @@ static wp_status float_const(wp_wat_parser *p, bool is_f64, wp_wat_buf *out) {
     wp_wat_num r = numeric ? wp__wat_float(t->text, t->len, is_f64, &v) : WP_WAT_NUM_SYNTAX;
     if (r == WP_WAT_NUM_RANGE)
         return wp__wat_fail(p->err, t, "constant out of range");
-    bool number_like = t->kind == WP_WAT_NUMBER || (t->len > 3 && (memcmp(t->text, "nan", 3) == 0 ||
-                                                                   memcmp(t->text, "inf", 3) == 0));
-    if (r != WP_WAT_NUM_OK && number_like && !wp__wat_is_kw(t, "nan:canonical") &&
-        !wp__wat_is_kw(t, "nan:arithmetic"))
+    /* "nan:1" starts like a number; "nan:canonical" is a spec-test pattern, not a literal. */
+    bool nan_pattern = wp__wat_is_kw(t, "nan:canonical") || wp__wat_is_kw(t, "nan:arithmetic");
+    bool number_like = t->kind == WP_WAT_NUMBER ||
+                       (t->len > 3 && (memcmp(t->text, "nan", 3) == 0 ||
+                                       memcmp(t->text, "inf", 3) == 0) && !nan_pattern);
+    if (r != WP_WAT_NUM_OK && number_like)
         return wp__wat_fail(p->err, t, "unknown operator");
     if (r != WP_WAT_NUM_OK)
         return wp__wat_unexpected(p);

@@ -5,11 +5,11 @@
 #include <stdarg.h>
 
 #include "../base/compiler.h"
+#include "wippy/config.h"
 #include "wippy/wat.h"
 
-/* Nesting limit for parentheses and blocks: the parser is recursive descent, so this bounds its
- * C stack on hostile input (each level costs a few hundred bytes). */
-#define WP_WAT_MAX_DEPTH 1000
+/* WP_WAT_MAX_DEPTH (config.h) bounds the recursive descent's C stack on hostile input: each
+ * level of nesting costs a few hundred bytes. */
 /* `(module quote ...)` may itself hold a quoted module; this bounds that recursion. */
 #define WP_WAT_MAX_QUOTE_DEPTH 4
 

@@ -1,5 +1,4 @@
-/* wat_parse.c: tokens in context, index spaces, function types and typeuses, and pass 1
- * (identifiers and explicit types of every module field). */
+/* wat_parse.c: tokens in context, index spaces, typeuses, and pass 1 over module fields. */
 #include <inttypes.h>
 #include <string.h>
 
@@ -190,9 +189,12 @@ wp_status wp__wat_sig(wp_wat_parser *p, wp_wat_names *names, wp_wat_sig *sig) {
     return inline_sig(p, names, sig);
 }
 
-/* With (type x): x must exist and agree with any inline params and results. */
+/* With (type x): x must agree with any inline params and results. Alone, x may name no type
+ * (*ft NULL): that is for the validator to reject, the text is well-formed. */
 static wp_status check_type(wp_wat_parser *p, const wp_wat_sig *sig, const wp_wat_functype **ft) {
     *ft = wp__wat_type_at(p, sig->type_index);
+    if (!*ft && sig->nparams + sig->nresults == 0)
+        return WP_OK;
     if (!*ft)
         return wp__wat_fail(p->err, &sig->type_tok, "unknown type");
     if (sig->nparams + sig->nresults > 0 &&
@@ -230,7 +232,7 @@ wp_status wp__wat_sig_index(wp_wat_parser *p, wp_wat_sig *sig, uint32_t *index,
         return st;
     p->type_pool.len = sig->pool_start;
     *index = sig->type_index;
-    *nparams = ft->nparams;
+    *nparams = ft ? ft->nparams : 0;
     return WP_OK;
 }
 
@@ -243,9 +245,9 @@ wp_status wp__wat_sig_block(wp_wat_parser *p, wp_wat_sig *sig, wp_wat_blocktype 
         wp_status st = check_type(p, sig, &ft);
         if (st != WP_OK)
             return st;
-        np = ft->nparams;
-        nr = ft->nresults;
-        off = ft->off;
+        np = ft ? ft->nparams : 1; /* no such type: keep the index for the validator */
+        nr = ft ? ft->nresults : 0;
+        off = ft ? ft->off : 0;
         bt->index = sig->type_index;
     }
     bt->short_form = np == 0 && nr <= 1;

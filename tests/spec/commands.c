@@ -66,9 +66,10 @@ static wp_instance *action_instance(const spec_session *ss, const spec_json *act
         run_failed(r, "no module named %s", name->str);
         return NULL;
     }
-    if (!inst)
-        run_failed(r, "%s%s failed to load", name ? "module " : "the last module",
-                   name ? name->str : "");
+    if (!inst && name)
+        run_failed(r, "module %s failed to load", name->str);
+    else if (!inst)
+        run_failed(r, "no current module (none yet, or the last one failed to load)");
     return inst;
 }
 
@@ -284,7 +285,7 @@ static bool cmd_register(spec_session *ss, const spec_json *cmd, spec_verdict *v
     if (name && !spec_names_find(&ss->named, name->str, name->len, &inst))
         return fail(v, "no module named %s", name->str);
     if (!inst)
-        return fail(v, "the module to register failed to load");
+        return fail(v, "no module to register (none yet, or it failed to load)");
     if (spec_names_bind(&ss->registered, as->str, as->len, inst, &err) != WP_OK)
         return fail(v, "%s", err.msg);
     return pass(v, "%s", "");

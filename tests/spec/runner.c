@@ -167,6 +167,7 @@ static void run_commands(spec_session *ss, const options *o, const spec_json *co
     for (size_t i = 0; i < commands->count; i++) {
         const spec_json *cmd = &commands->items[i];
         spec_verdict v;
+        progress.line = 0;
         spec_json_u64(spec_json_get(cmd, "line"), &progress.line);
         spec_command_run(ss, cmd, &v);
         if (v.counted) {
@@ -183,8 +184,8 @@ static void run_commands(spec_session *ss, const options *o, const spec_json *co
 
 /* Runs the script in its own store. A store that cannot be set up fails every command. */
 static void run_script(const options *o, const spec_json *commands) {
-    size_t dir_len = strrchr(o->json, '/') ? (size_t)(strrchr(o->json, '/') - o->json) : 1;
-    char *dir = strrchr(o->json, '/') ? strndup(o->json, dir_len) : strdup(".");
+    const char *slash = strrchr(o->json, '/');
+    char *dir = slash ? strndup(o->json, (size_t)(slash - o->json)) : strdup(".");
     spec_session ss;
     wp_err err;
     if (!dir) {

@@ -2,8 +2,8 @@
  * .wast file, into a .wasm file. Used by scripts/wat-check.sh.
  *
  *   wat2bin IN.wat OUT.wasm                 translate a whole file
- *   wat2bin --wast IN.wast LINE K OUT.wasm  translate the K-th (from 0) top-level "(module"
- *                                           that starts on LINE (1-based)
+ *   wat2bin --wast IN.wast LINE K OUT.wasm  translate the K-th (from 0) module whose
+ *                                           "module" keyword is on LINE (1-based)
  *   --decode (first)                        also decode and validate the result
  *
  * Exit status: 0 translated, 1 rejected (the reason on stderr), 2 usage or I/O error. */
@@ -88,8 +88,9 @@ static const char *next_token(const char *p, const char *end, long *line) {
     }
 }
 
-/* Finds the K-th top-level module whose "module" keyword is on line LINE (as wast2json
- * numbers them) and its closing parenthesis. A file of bare fields is one module. */
+/* Finds the K-th module (at any depth: assertions hold modules too) whose "module" keyword is
+ * on line LINE, as wast2json numbers them, and its closing parenthesis. A file of bare fields
+ * is one module. */
 static int extract(const char *text, size_t len, long line, long k, const char **start,
                    size_t *out_len) {
     const char *p = text;
@@ -97,6 +98,7 @@ static int extract(const char *text, size_t len, long line, long k, const char *
     long cur = 1;
     int depth = 0;
     int modules = 0;
+    int mod_depth = -1;
     const char *mod = NULL;
     while (p < end) {
         const char *q = skip_atom(p, end);
@@ -108,17 +110,19 @@ static int extract(const char *text, size_t len, long line, long k, const char *
         }
         if (*p == '\n')
             cur++;
-        if (*p == '(' && depth == 0) {
+        if (*p == '(' && !mod) {
             long kw_line = cur;
             const char *kw = next_token(p + 1, end, &kw_line);
             bool is_module = end - kw >= 6 && strncmp(kw, "module", 6) == 0;
             modules += is_module;
-            if (is_module && kw_line == line && k-- == 0)
+            if (is_module && kw_line == line && k-- == 0) {
                 mod = p;
+                mod_depth = depth;
+            }
         }
         depth += *p == '(';
         depth -= *p == ')';
-        if (*p == ')' && depth == 0 && mod) {
+        if (*p == ')' && depth == mod_depth && mod) {
             *start = mod;
             *out_len = (size_t)(p + 1 - mod);
             return 0;

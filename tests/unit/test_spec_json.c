@@ -1,7 +1,11 @@
-/* test_spec_json.c: the spec runner's JSON reader, value parsing and result matching. */
+/* test_spec_json.c: the spec runner's own logic: JSON reader, values, matching, commands. */
+#include <unistd.h>
+
+#include "commands.h"
 #include "json.h"
 #include "test.h"
 #include "value.h"
+#include "wippy/wat.h"
 
 static spec_json *parse_ok(const char *text) {
     spec_json *root = NULL;
@@ -28,7 +32,8 @@ static void parse_bad(const char *text, size_t len, const char *reason) {
 
 static void test_json_document(void) {
     spec_json *root =
-        parse_ok(" {\"a\": 12, \"b\": [true, false, null], \"c\": \"x\\\"y\", \"d\": {\"e\": -1.5e+3}} ");
+        parse_ok(" {\"a\": 12, \"b\": [true, false, null], \"c\": \"x\\\"y\","
+                 " \"d\": {\"e\": -1.5e+3}} ");
     if (!root)
         return;
     CHECK_EQ(root->kind, SPEC_JSON_OBJECT);
@@ -155,8 +160,9 @@ static void test_json_depth_limit(void) {
 
 /* Every allocation failure is WP_ERR_NOMEM and leaves nothing allocated (STYLE 16). */
 static void test_json_out_of_memory(void) {
-    static const char doc[] = "{\"commands\": [{\"type\": \"module\", \"line\": 3}, [1, 2, 3, 4, 5],"
-                              " {\"a\": \"\\u00e9x\", \"b\": {}, \"c\": null, \"d\": 1, \"e\": 2}]}";
+    static const char doc[] =
+        "{\"commands\": [{\"type\": \"module\", \"line\": 3}, [1, 2, 3, 4, 5],"
+        " {\"a\": \"\\u00e9x\", \"b\": {}, \"c\": null, \"d\": 1, \"e\": 2}]}";
     int failures = 0;
     for (size_t limit = 0;; limit += 8) {
         wp_heap heap;
@@ -442,6 +448,18 @@ static void test_format(void) {
     CHECK(strcmp(buf, "v128:f64x2:nan:canonical,0x10") == 0);
 }
 
+static void test_counted_commands(void) {
+    spec_json *reg = parse_ok("{\"type\": \"register\", \"as\": \"m\"}");
+    spec_json *mod = parse_ok("{\"type\": \"module\"}");
+    spec_json *none = parse_ok("{}");
+    CHECK(reg && !spec_command_counted(reg));
+    CHECK(mod && spec_command_counted(mod));
+    CHECK(none && spec_command_counted(none)); /* counted, and it will fail */
+    spec_json_free(wp_heap_default(), reg);
+    spec_json_free(wp_heap_default(), mod);
+    spec_json_free(wp_heap_default(), none);
+}
+
 static void test_message_checks(void) {
     CHECK(spec_text_prefix("integer divide by zero in func 3", "integer divide by zero"));
     CHECK(!spec_text_prefix("integer overflow", "integer divide by zero"));
@@ -453,6 +471,396 @@ static void test_message_checks(void) {
     CHECK(!spec_text_in_chain("data segment 1: memory out of bounds",
                               "out of bounds memory access"));
     CHECK(!spec_text_in_chain("not out of bounds memory access", "out of bounds memory access"));
+}
+
+/* ---- Commands, run against the real engine on modules written by the text reader --------- */
+
+typedef struct fixture {
+    char dir[64];
+    char files[16][32];
+    int nfiles;
+    spec_session ss;
+    bool ready;
+} fixture;
+
+static const char main_wat[] =
+    "(module\n"
+    "  (import \"spectest\" \"print_i32\" (func $p (param i32)))\n"
+    "  (import \"spectest\" \"global_i32\" (global $g i32))\n"
+    "  (func (export \"add\") (param i32 i32) (result i32) local.get 0 local.get 1 i32.add)\n"
+    "  (func (export \"div\") (param i32 i32) (result i32) local.get 0 local.get 1 i32.div_s)\n"
+    "  (func (export \"print\") (param i32) local.get 0 call $p)\n"
+    "  (func (export \"spin\") (loop (br 0)))\n"
+    "  (func $deep (export \"deep\") (call $deep))\n"
+    "  (func (export \"id\") (param externref) (result externref) local.get 0)\n"
+    "  (func (export \"nan\") (result f32) f32.const nan)\n"
+    "  (func (export \"two\") (result i32 i64) i32.const 1 i64.const -1)\n"
+    "  (global (export \"g\") i32 (global.get $g)))\n";
+
+static bool write_file(fixture *fx, const char *name, const void *bytes, size_t len) {
+    char path[128];
+    snprintf(path, sizeof path, "%s/%s", fx->dir, name);
+    FILE *f = fopen(path, "wb");
+    bool ok = f && fwrite(bytes, 1, len, f) == len;
+    if (f)
+        ok = fclose(f) == 0 && ok;
+    if (ok && fx->nfiles < 16)
+        snprintf(fx->files[fx->nfiles++], sizeof fx->files[0], "%s", name);
+    return ok;
+}
+
+/* Writes name (a .wasm) from WebAssembly text. */
+static void write_wat(fixture *fx, const char *name, const char *wat) {
+    uint8_t *bin = NULL;
+    size_t len = 0;
+    wp_err err;
+    wp_status st = wp_wat_to_wasm(wat, strlen(wat), &bin, &len, &err);
+    CHECK_EQ(st, WP_OK);
+    if (st == WP_OK)
+        CHECK(write_file(fx, name, bin, len));
+    else
+        fprintf(stderr, "  %s: %s\n", name, err.msg);
+    wp_wat_free(bin);
+}
+
+static void write_text(fixture *fx, const char *name, const char *text) {
+    CHECK(write_file(fx, name, text, strlen(text)));
+}
+
+static bool fixture_open(fixture *fx) {
+    memset(fx, 0, sizeof *fx);
+    snprintf(fx->dir, sizeof fx->dir, "/tmp/test_spec_json.XXXXXX");
+    CHECK(mkdtemp(fx->dir) != NULL);
+    wp_err err;
+    fx->ready = spec_session_init(&fx->ss, fx->dir, &err) == WP_OK;
+    CHECK(fx->ready);
+    if (!fx->ready)
+        fprintf(stderr, "  session: %s\n", err.msg);
+    write_wat(fx, "main.wasm", main_wat);
+    return fx->ready;
+}
+
+static void fixture_close(fixture *fx) {
+    char path[128];
+    for (int i = 0; i < fx->nfiles; i++) {
+        snprintf(path, sizeof path, "%s/%s", fx->dir, fx->files[i]);
+        unlink(path);
+    }
+    rmdir(fx->dir);
+    if (fx->ready)
+        spec_session_free(&fx->ss);
+}
+
+/* Runs one command written with ' for " (readable JSON in C) and returns its verdict. */
+static spec_verdict run(fixture *fx, const char *json) {
+    spec_verdict v = {.counted = true, .passed = false, .why = "not run"};
+    char text[4096];
+    snprintf(text, sizeof text, "%s", json);
+    for (char *c = text; *c; c++) {
+        if (*c == '\'')
+            *c = '"';
+    }
+    spec_json *cmd = parse_ok(text);
+    if (cmd)
+        spec_command_run(&fx->ss, cmd, &v);
+    spec_json_free(wp_heap_default(), cmd);
+    return v;
+}
+
+static void expect_pass(fixture *fx, const char *json) {
+    spec_verdict v = run(fx, json);
+    CHECK(v.passed);
+    if (!v.passed)
+        fprintf(stderr, "  %s\n  failed: %s\n", json, v.why);
+}
+
+static void expect_fail(fixture *fx, const char *json, const char *why) {
+    spec_verdict v = run(fx, json);
+    CHECK(!v.passed);
+    CHECK_STR_CONTAINS(v.why, why);
+}
+
+#define MODULE_MAIN "{'type': 'module', 'line': 1, 'filename': 'main.wasm'}"
+#define INVOKE(field, args) "{'type': 'invoke', 'field': '" field "', 'args': [" args "]}"
+#define I32(v) "{'type': 'i32', 'value': '" v "'}"
+#define INVOKE2(field, a, b) INVOKE(field, I32(a) ", " I32(b))
+#define EXT(v) "{'type': 'externref', 'value': '" v "'}"
+
+static void test_cmd_module_and_return(void) {
+    fixture fx;
+    if (fixture_open(&fx)) {
+        expect_pass(&fx, MODULE_MAIN);
+        expect_pass(&fx, "{'type': 'assert_return', 'action': " INVOKE2("add", "1", "2") ", "
+                         "'expected': [" I32("3") "]}");
+        /* 4294967295 is -1: the sum wraps to 1 */
+        expect_pass(&fx, "{'type': 'assert_return', 'action': "
+                         INVOKE2("add", "4294967295", "2") ", "
+                         "'expected': [" I32("1") "]}");
+        expect_fail(&fx,
+                    "{'type': 'assert_return', 'action': " INVOKE2("add", "1", "2") ", "
+                    "'expected': [" I32("4") "]}",
+                    "expected (i32:4), got (i32:3)");
+        expect_fail(&fx, "{'type': 'assert_return', 'action': " INVOKE2("add", "1", "2") ", "
+                         "'expected': []}",
+                    "expected (), got (i32:3)");
+        expect_pass(&fx, "{'type': 'assert_return', 'action': " INVOKE("two", "") ", 'expected': "
+                         "[" I32("1") ", {'type': 'i64', 'value': '18446744073709551615'}]}");
+        expect_pass(&fx, "{'type': 'assert_return', 'action': " INVOKE("nan", "") ", 'expected': "
+                         "[{'type': 'f32', 'value': 'nan:canonical'}]}");
+        expect_pass(&fx, "{'type': 'assert_return', 'action': " INVOKE("id", EXT("5")) ", "
+                         "'expected': [" EXT("5") "]}");
+        expect_fail(&fx, "{'type': 'assert_return', 'action': " INVOKE("id", EXT("5")) ", "
+                         "'expected': [" EXT("6") "]}",
+                    "expected (externref:6), got (externref:5)");
+        expect_pass(&fx, "{'type': 'action', 'action': " INVOKE("print", I32("7")) "}");
+        expect_pass(&fx, "{'type': 'assert_return', 'action': {'type': 'get', 'field': 'g'}, "
+                         "'expected': [" I32("666") "]}");
+    }
+    fixture_close(&fx);
+}
+
+static void test_cmd_traps_and_timeout(void) {
+    fixture fx;
+    if (fixture_open(&fx)) {
+        expect_pass(&fx, MODULE_MAIN);
+        const char *div0 = INVOKE2("div", "1", "0");
+        char cmd[512];
+        snprintf(cmd, sizeof cmd, "{'type': 'assert_trap', 'action': %s, 'text': '%s'}", div0,
+                 "integer divide by zero");
+        expect_pass(&fx, cmd);
+        snprintf(cmd, sizeof cmd, "{'type': 'assert_trap', 'action': %s, 'text': '%s'}", div0,
+                 "integer overflow");
+        expect_fail(&fx, cmd, "expected trap \"integer overflow\", got trap \"integer divide");
+        snprintf(cmd, sizeof cmd, "{'type': 'assert_return', 'action': %s, 'expected': []}", div0);
+        expect_fail(&fx, cmd, "trapped: integer divide by zero");
+        expect_fail(&fx, "{'type': 'assert_trap', 'action': " INVOKE2("div", "6", "3") ", "
+                         "'text': 'integer divide by zero'}",
+                    "returned (i32:2)");
+        expect_pass(&fx, "{'type': 'assert_exhaustion', 'action': " INVOKE("deep", "") ", "
+                         "'text': 'call stack exhausted'}");
+        fx.ss.time_limit_s = 0.2;
+        expect_fail(&fx, "{'type': 'assert_return', 'action': " INVOKE("spin", "") ", "
+                         "'expected': []}",
+                    "timeout");
+        /* the exec was reset: the next call works */
+        expect_pass(&fx, "{'type': 'assert_return', 'action': " INVOKE2("add", "1", "1") ", "
+                         "'expected': [" I32("2") "]}");
+    }
+    fixture_close(&fx);
+}
+
+static void test_cmd_names_and_register(void) {
+    fixture fx;
+    if (fixture_open(&fx)) {
+        write_wat(&fx, "user.wasm",
+                  "(module (import \"reg\" \"add\" (func $a (param i32 i32) (result i32)))"
+                  " (func (export \"add2\") (param i32) (result i32)"
+                  "   local.get 0 local.get 0 call $a))");
+        expect_pass(&fx, "{'type': 'module', 'name': '$M', 'filename': 'main.wasm'}");
+        expect_fail(&fx, "{'type': 'module', 'filename': 'user.wasm'}", /* not registered yet */
+                    "unknown import \"reg\" \"add\"");
+        spec_verdict v = run(&fx, "{'type': 'register', 'name': '$M', 'as': 'reg'}");
+        CHECK(v.passed);
+        CHECK(!v.counted);
+        expect_pass(&fx, "{'type': 'module', 'filename': 'user.wasm'}");
+        expect_pass(&fx, "{'type': 'assert_return', 'action': " INVOKE("add2", I32("21")) ", "
+                         "'expected': [" I32("42") "]}");
+        /* actions by name reach $M although user.wasm is the current module */
+        expect_pass(&fx, "{'type': 'assert_return', 'action': {'type': 'invoke', 'module': '$M', "
+                         "'field': 'add', 'args': [" I32("2") ", " I32("3") "]}, "
+                         "'expected': [" I32("5") "]}");
+        expect_fail(&fx, "{'type': 'action', 'action': {'type': 'invoke', 'module': '$X', "
+                         "'field': 'add', 'args': []}}",
+                    "no module named $X");
+        v = run(&fx, "{'type': 'register', 'name': '$X', 'as': 'x'}");
+        CHECK(!v.passed);
+        CHECK(!v.counted);
+        CHECK_STR_CONTAINS(v.why, "no module named $X");
+        expect_fail(&fx, "{'type': 'register', 'name': '$M'}", "register needs \"as\"");
+    }
+    fixture_close(&fx);
+}
+
+static void test_cmd_instantiation_errors(void) {
+    fixture fx;
+    if (fixture_open(&fx)) {
+        write_wat(&fx, "unknown.wasm", "(module (import \"nowhere\" \"f\" (func)))");
+        write_wat(&fx, "badtype.wasm",
+                  "(module (import \"spectest\" \"print_i32\" (func (param i64))))");
+        write_wat(&fx, "start.wasm", "(module (func $s unreachable) (start $s))");
+        write_wat(&fx, "data.wasm", "(module (memory 1) (data (i32.const 65536) \"x\"))");
+        expect_pass(&fx, "{'type': 'assert_unlinkable', 'filename': 'unknown.wasm', "
+                         "'text': 'unknown import'}");
+        expect_pass(&fx, "{'type': 'assert_unlinkable', 'filename': 'badtype.wasm', "
+                         "'text': 'incompatible import type'}");
+        expect_fail(&fx, "{'type': 'assert_unlinkable', 'filename': 'unknown.wasm', "
+                         "'text': 'incompatible import type'}",
+                    "expected link error \"incompatible import type\", got \"unknown import");
+        expect_fail(&fx, "{'type': 'assert_unlinkable', 'filename': 'main.wasm', "
+                         "'text': 'unknown import'}",
+                    "the module was instantiated");
+        expect_fail(&fx, "{'type': 'assert_uninstantiable', 'filename': 'unknown.wasm', "
+                         "'text': 'unreachable'}",
+                    "expected trap \"unreachable\", got LINK");
+        expect_pass(&fx, "{'type': 'assert_uninstantiable', 'filename': 'start.wasm', "
+                         "'text': 'unreachable'}");
+        expect_pass(&fx, "{'type': 'assert_trap', 'filename': 'start.wasm', "
+                         "'text': 'unreachable'}");
+        expect_pass(&fx, "{'type': 'assert_uninstantiable', 'filename': 'data.wasm', "
+                         "'text': 'out of bounds memory access'}");
+        expect_fail(&fx, "{'type': 'assert_uninstantiable', 'filename': 'data.wasm', "
+                         "'text': 'out of bounds table access'}",
+                    "expected trap \"out of bounds table access\"");
+        /* a module that fails leaves no current module */
+        expect_pass(&fx, MODULE_MAIN);
+        expect_fail(&fx, "{'type': 'module', 'filename': 'start.wasm'}",
+                    "instantiate start.wasm: unreachable");
+        expect_fail(&fx, "{'type': 'action', 'action': " INVOKE("add", "") "}",
+                    "no current module");
+        expect_fail(&fx, "{'type': 'register', 'as': 'r'}",
+                    "no module to register");
+        expect_fail(&fx, "{'type': 'module', 'name': '$S', 'filename': 'start.wasm'}",
+                    "unreachable");
+        expect_fail(&fx, "{'type': 'action', 'action': {'type': 'invoke', 'module': '$S', "
+                         "'field': 'f', 'args': []}}",
+                    "module $S failed to load");
+    }
+    fixture_close(&fx);
+}
+
+/* More values than the runner holds (SPEC_MAX_VALUES) fail the command, not the runner. */
+static void test_cmd_value_limits(void) {
+    fixture fx;
+    if (fixture_open(&fx)) {
+        char wat[2048] = "(module (func (export \"many\") (result";
+        for (int i = 0; i <= SPEC_MAX_VALUES; i++)
+            strcat(wat, " i32");
+        strcat(wat, ")");
+        for (int i = 0; i <= SPEC_MAX_VALUES; i++)
+            strcat(wat, " i32.const 1");
+        strcat(wat, "))");
+        write_wat(&fx, "many.wasm", wat);
+        expect_pass(&fx, "{'type': 'module', 'filename': 'many.wasm'}");
+        expect_fail(&fx, "{'type': 'action', 'action': " INVOKE("many", "") "}",
+                    "more results than the runner can hold");
+        char cmd[4096] = "{'type': 'action', 'action': {'type': 'invoke', 'field': 'many', "
+                         "'args': [";
+        for (int i = 0; i <= SPEC_MAX_VALUES; i++)
+            strcat(cmd, i ? ", " I32("0") : I32("0"));
+        strcat(cmd, "]}}");
+        expect_fail(&fx, cmd, "invoke needs an array of at most 64 args");
+    }
+    fixture_close(&fx);
+}
+
+static void test_cmd_rejected_modules(void) {
+    fixture fx;
+    if (fixture_open(&fx)) {
+        write_wat(&fx, "invalid.wasm", "(module (func (result i32) i64.const 0))");
+        write_text(&fx, "bad.wat", "(module (func i32.const))");
+        write_text(&fx, "good.wat", "(module)");
+        spec_verdict v = run(&fx, "{'type': 'assert_invalid', 'filename': 'invalid.wasm', "
+                                  "'text': 'type mismatch', 'module_type': 'binary'}");
+        CHECK(v.passed);
+        CHECK_STR_CONTAINS(v.why, "expected \"type mismatch\", the decoder said"); /* the note */
+        expect_fail(&fx, "{'type': 'assert_invalid', 'filename': 'main.wasm', 'text': 'x'}",
+                    "the decoder accepted the module");
+        expect_pass(&fx, "{'type': 'assert_malformed', 'filename': 'bad.wat', 'text': 'x', "
+                         "'module_type': 'text'}");
+        expect_fail(&fx, "{'type': 'assert_malformed', 'filename': 'good.wat', 'text': 'x', "
+                         "'module_type': 'text'}",
+                    "the decoder (after the text reader) accepted the module");
+        expect_fail(&fx, "{'type': 'assert_malformed', 'filename': 'gone.wat', 'text': 'x', "
+                         "'module_type': 'text'}",
+                    "cannot open");
+        expect_fail(&fx, "{'type': 'assert_invalid', 'text': 'x'}", "names no module file");
+        expect_fail(&fx, "{'type': 'module', 'filename': 'gone.wasm'}",
+                    "decode gone.wasm: cannot open");
+        expect_fail(&fx, "{'type': 'assert_unlinkable', 'filename': 'gone.wasm', 'text': 'x'}",
+                    "decode: cannot open");
+    }
+    fixture_close(&fx);
+}
+
+static void test_cmd_script_errors(void) {
+    fixture fx;
+    if (fixture_open(&fx)) {
+        expect_fail(&fx, "{'type': 'action', 'action': " INVOKE("add", "") "}",
+                    "no current module"); /* no module yet */
+        expect_pass(&fx, MODULE_MAIN);
+        expect_fail(&fx, "{'type': 'assert_wat'}", "unknown command type \"assert_wat\"");
+        expect_fail(&fx, "{'line': 3}", "unknown command type \"(none)\"");
+        expect_fail(&fx, "{'type': 'action', 'action': {'type': 'invoke'}}", "malformed action");
+        expect_fail(&fx, "{'type': 'action', 'action': " INVOKE("nope", "") "}",
+                    "no export \"nope\"");
+        expect_fail(&fx, "{'type': 'action', 'action': {'type': 'get', 'field': 'add'}}",
+                    "the export is not a global");
+        expect_fail(&fx, "{'type': 'action', 'action': " INVOKE("g", "") "}",
+                    "the export is not a function");
+        expect_fail(&fx, "{'type': 'action', 'action': {'type': 'call', 'field': 'add'}}",
+                    "unknown action type \"call\"");
+        expect_fail(&fx, "{'type': 'action', 'action': {'type': 'invoke', 'field': 'add'}}",
+                    "invoke needs an array");
+        expect_fail(&fx, "{'type': 'action', 'action': " INVOKE("add", I32("x")) "}",
+                    "argument 0: bad integer");
+        expect_fail(&fx, "{'type': 'action', 'action': " INVOKE("add", I32("1")) "}",
+                    "cannot begin the call");
+        expect_fail(&fx, "{'type': 'assert_return', 'action': " INVOKE("nan", "") ", "
+                         "'expected': [{'type': 'f16', 'value': '0'}]}",
+                    "expected value 0: unknown value type");
+        expect_fail(&fx, "{'type': 'assert_return', 'action': " INVOKE("nan", "") "}",
+                    "malformed expected results");
+    }
+    fixture_close(&fx);
+}
+
+static void test_cmd_spectest_module(void) {
+    fixture fx;
+    if (fixture_open(&fx)) {
+        write_wat(&fx, "host.wasm",
+                  "(module (import \"spectest\" \"memory\" (memory 1 2))"
+                  " (import \"spectest\" \"table\" (table 10 20 funcref))"
+                  " (import \"spectest\" \"global_f32\" (global $f f32))"
+                  " (import \"spectest\" \"global_f64\" (global $d f64))"
+                  " (import \"spectest\" \"global_i64\" (global $l i64))"
+                  " (import \"spectest\" \"print\" (func))"
+                  " (import \"spectest\" \"print_i64\" (func (param i64)))"
+                  " (import \"spectest\" \"print_f32\" (func (param f32)))"
+                  " (import \"spectest\" \"print_f64\" (func (param f64)))"
+                  " (import \"spectest\" \"print_i32_f32\" (func (param i32 f32)))"
+                  " (import \"spectest\" \"print_f64_f64\" (func (param f64 f64)))"
+                  " (func (export \"pages\") (result i32) memory.size)"
+                  " (func (export \"grow\") (result i32) (memory.grow (i32.const 1)))"
+                  " (func (export \"elems\") (result i32) table.size 0)"
+                  " (global (export \"f\") f32 (global.get $f))"
+                  " (global (export \"d\") f64 (global.get $d))"
+                  " (global (export \"l\") i64 (global.get $l)))");
+        expect_pass(&fx, "{'type': 'module', 'filename': 'host.wasm'}");
+        expect_pass(&fx, "{'type': 'assert_return', 'action': " INVOKE("pages", "") ", "
+                         "'expected': [" I32("1") "]}");
+        expect_pass(&fx, "{'type': 'assert_return', 'action': " INVOKE("grow", "") ", "
+                         "'expected': [" I32("1") "]}");
+        /* the maximum is 2 pages: a second grow fails with -1 */
+        expect_pass(&fx, "{'type': 'assert_return', 'action': " INVOKE("grow", "") ", "
+                         "'expected': [" I32("4294967295") "]}");
+        expect_pass(&fx, "{'type': 'assert_return', 'action': " INVOKE("elems", "") ", "
+                         "'expected': [" I32("10") "]}");
+        /* 666.6f is 0x4426a666 = 1143383654; 666.6 is 0x4084d4cccccccccd */
+        expect_pass(&fx, "{'type': 'assert_return', 'action': {'type': 'get', 'field': 'f'}, "
+                         "'expected': [{'type': 'f32', 'value': '1143383654'}]}");
+        expect_pass(&fx, "{'type': 'assert_return', 'action': {'type': 'get', 'field': 'd'}, "
+                         "'expected': [{'type': 'f64', 'value': '4649074691427585229'}]}");
+        expect_pass(&fx, "{'type': 'assert_return', 'action': {'type': 'get', 'field': 'l'}, "
+                         "'expected': [{'type': 'i64', 'value': '666'}]}");
+        write_wat(&fx, "mutable.wasm",
+                  "(module (import \"spectest\" \"global_i32\" (global (mut i32))))");
+        expect_pass(&fx, "{'type': 'assert_unlinkable', 'filename': 'mutable.wasm', "
+                         "'text': 'incompatible import type'}");
+        write_wat(&fx, "nothere.wasm", "(module (import \"spectest\" \"print_i128\" (func)))");
+        expect_pass(&fx, "{'type': 'assert_unlinkable', 'filename': 'nothere.wasm', "
+                         "'text': 'unknown import'}");
+    }
+    fixture_close(&fx);
 }
 
 int main(void) {
@@ -474,5 +882,14 @@ int main(void) {
     RUN_TEST(test_expected_errors);
     RUN_TEST(test_format);
     RUN_TEST(test_message_checks);
+    RUN_TEST(test_counted_commands);
+    RUN_TEST(test_cmd_module_and_return);
+    RUN_TEST(test_cmd_traps_and_timeout);
+    RUN_TEST(test_cmd_names_and_register);
+    RUN_TEST(test_cmd_instantiation_errors);
+    RUN_TEST(test_cmd_value_limits);
+    RUN_TEST(test_cmd_rejected_modules);
+    RUN_TEST(test_cmd_script_errors);
+    RUN_TEST(test_cmd_spectest_module);
     return TEST_EXIT();
 }

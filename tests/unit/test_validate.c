@@ -424,6 +424,55 @@ static void test_element_segments(void) {
 #undef IMPORTS
 }
 
+/* An imported function returning 1024 values, called until the operand stack would pass
+ * WP_MAX_OPERAND_DEPTH: the validator stops instead of allocating without bound. */
+static void test_operand_depth_limit(void) {
+    uint32_t calls = WP_MAX_OPERAND_DEPTH / 1024 + 1;
+    static wb b; /* large: keep it off the stack */
+    wb s = {0};
+    memset(&b, 0, sizeof b);
+    wb_header(&b);
+    wb_bytes(&s, (const uint8_t[]){2, 0x60, 0}, 3);
+    wb_u32(&s, 1024);
+    for (int i = 0; i < 1024; i++)
+        wb_byte(&s, 0x7f);
+    wb_bytes(&s, (const uint8_t[]){0x60, 0, 0}, 3);
+    wb_section(&b, 1, &s);
+    wb_section_raw(&b, 2, (const uint8_t[]){1, 1, 'm', 1, 'f', 0, 0}, 7);
+    wb_section_raw(&b, 3, (const uint8_t[]){1, 1}, 2);
+    /* The body (2 bytes per call) does not fit a wb: write the code section by hand. */
+    size_t body_len = 1 + 2 * (size_t)calls + 1;
+    size_t len = b.len + 16 + body_len;
+    uint8_t *bytes = malloc(len);
+    CHECK(bytes != NULL);
+    if (!bytes)
+        return;
+    memcpy(bytes, b.buf, b.len);
+    wb head = {0};
+    wb_byte(&head, 10);
+    wb_u32(&head, (uint32_t)(body_len + 1 + 5)); /* count, body size (5-byte LEB), body */
+    wb_byte(&head, 1);
+    wb_bytes(&head,
+             (const uint8_t[]){0x80 | (body_len & 0x7f), 0x80 | ((body_len >> 7) & 0x7f),
+                               0x80 | ((body_len >> 14) & 0x7f), 0x80 | ((body_len >> 21) & 0x7f),
+                               (body_len >> 28) & 0x7f},
+             5);
+    size_t n = b.len;
+    memcpy(bytes + n, head.buf, head.len);
+    n += head.len;
+    bytes[n++] = 0; /* no locals */
+    for (uint32_t i = 0; i < calls; i++) {
+        bytes[n++] = WP_OP_CALL;
+        bytes[n++] = 0;
+    }
+    bytes[n++] = END;
+    wp_module *m = NULL;
+    wp_err err = {0};
+    CHECK_EQ(wp_module_decode(bytes, n, &m, &err), WP_ERR_INVALID);
+    CHECK_STR_CONTAINS(err.msg, "operand stack deeper than WP_MAX_OPERAND_DEPTH");
+    free(bytes);
+}
+
 /* The validator's stacks grow past their first size; fail each allocation in turn. */
 static void test_validator_out_of_memory(void) {
     wb code = {0};
@@ -477,6 +526,7 @@ int main(void) {
     RUN_TEST(test_exports_and_start);
     RUN_TEST(test_constant_exprs);
     RUN_TEST(test_element_segments);
+    RUN_TEST(test_operand_depth_limit);
     RUN_TEST(test_validator_out_of_memory);
     return TEST_EXIT();
 }

@@ -371,9 +371,33 @@ static void test_implicit_types(void) {
                "(type (func (result i32 i32))) (type (func)) (type (func (result i64 i64)))"
                " (func (type 0) (i32.const 0) (i32.const 0))"
                " (func (type 1) (block (type 2) (i64.const 0) (i64.const 0)) drop drop)");
+    /* In code order: an if's conditions and a call's operands come before the instruction. */
+    check_same("(import \"m\" \"x\" (func (param i64 i64))) (table 1 funcref)"
+               " (func (param i32)"
+               "  (if (result i32 i64) (call_indirect (param f32 f64) (result i32)"
+               "      (f32.const 0) (f64.const 0) (i32.const 0))"
+               "    (then (i32.const 1) (i64.const 1)) (else (i32.const 2) (i64.const 2)))"
+               "  drop drop"
+               "  (call_indirect (param i64) (i64.const 0)"
+               "    (block (result i32 f64) (i32.const 0) (f64.const 1)) (drop)))",
+               "(type (func (param i64 i64))) (type (func (param i32)))"
+               " (type (func (param f32 f64) (result i32))) (type (func (result i32 i64)))"
+               " (type (func (result i32 f64))) (type (func (param i64)))"
+               " (import \"m\" \"x\" (func (type 0))) (table 1 funcref)"
+               " (func (type 1) f32.const 0 f64.const 0 i32.const 0 call_indirect (type 2)"
+               "  if (type 3) i32.const 1 i64.const 1 else i32.const 2 i64.const 2 end"
+               "  drop drop i64.const 0 block (type 4) i32.const 0 f64.const 1 end drop"
+               "  call_indirect (type 5))");
     /* A block with a type whose signature is short still takes the short form. */
     check_same("(type $t (func (result i32))) (func (block (type $t) (i32.const 1)) drop)",
                "(type $t (func (result i32))) (func (block (result i32) (i32.const 1)) drop)");
+}
+
+/* (type x) alone naming no type is well-formed text: the validator rejects it. */
+static void test_unknown_type_index(void) {
+    static const uint8_t want[] = {PREAMBLE, 0x03, 0x02, 0x01, 0x2a, 0x0a, 0x07, 0x01, 0x05,
+                                   0x00, 0x02, 0x07, 0x0b, 0x0b};
+    check_bytes("(func (type 42) (block (type 7)))", want, sizeof want);
 }
 
 static void test_segments(void) {
@@ -403,7 +427,7 @@ static void test_parse_errors(void) {
         {"(type $t (func)) (func (type $t) (param i32))", "inline function type"},
         {"(type $t (func (param i32))) (func (block (type $t) (result i32)))",
          "inline function type"},
-        {"(func (type 3))", "unknown type"},
+        {"(func (type 3) (param i32))", "unknown type"},
         {"(func (block (param $x i32)))", "unexpected token"},
         {"(func block end $l)", "mismatching label"},
         {"(func block $a end $b)", "mismatching label"},
@@ -626,6 +650,7 @@ int main(void) {
     RUN_TEST(test_folded_plain);
     RUN_TEST(test_names);
     RUN_TEST(test_implicit_types);
+    RUN_TEST(test_unknown_type_index);
     RUN_TEST(test_segments);
     RUN_TEST(test_parse_errors);
     RUN_TEST(test_quote_depth);

@@ -1,0 +1,866 @@
+/* test_exec.c: the compiler and interpreter through the public API: numerics, control flow,
+ * traps and their messages, host calls (pending, trap, exit, nested), budgets, fuel, limits,
+ * cross-instance calls and the exec's life cycle. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../../src/wasm/internal.h"
+#include "test.h"
+
+/* ---- Helpers ---------------------------------------------------------------------------- */
+
+typedef struct env {
+    wp_module *m;
+    wp_store *s;
+    wp_instance *inst;
+    wp_exec *x;
+} env;
+
+static uint32_t f32b(float f) {
+    uint32_t b;
+    memcpy(&b, &f, 4);
+    return b;
+}
+
+static uint64_t f64b(double d) {
+    uint64_t b;
+    memcpy(&b, &d, 8);
+    return b;
+}
+
+/* Appends a name section naming functions 0..n-1 (NULL: no name) to a module binary. */
+static unsigned char *with_names(unsigned char *bytes, size_t *len, const char *const *names,
+                                 uint32_t n) {
+    unsigned char sub[1024];
+    size_t k = 0;
+    uint32_t count = 0;
+    for (uint32_t i = 0; i < n; i++)
+        count += names[i] != NULL;
+    sub[k++] = (unsigned char)count;
+    for (uint32_t i = 0; i < n; i++) {
+        if (!names[i])
+            continue;
+        sub[k++] = (unsigned char)i;
+        sub[k++] = (unsigned char)strlen(names[i]);
+        memcpy(sub + k, names[i], strlen(names[i]));
+        k += strlen(names[i]);
+    }
+    /* custom section: id 0, size, "name", subsection 1 (function names), size, payload; the
+     * sizes as two-byte LEB128 */
+    size_t total = 1 + 4 + 1 + 2 + k;
+    unsigned char head[] = {0,   (unsigned char)((total & 0x7f) | 0x80), (unsigned char)(total >> 7),
+                            4,   'n', 'a', 'm', 'e', 1, (unsigned char)((k & 0x7f) | 0x80),
+                            (unsigned char)(k >> 7)};
+    unsigned char *out = realloc(bytes, *len + sizeof head + k);
+    if (!out)
+        return NULL;
+    memcpy(out + *len, head, sizeof head);
+    memcpy(out + *len + sizeof head, sub, k);
+    *len += sizeof head + k;
+    return out;
+}
+
+static bool setup_named(env *e, const char *fixture, const wp_store_config *cfg,
+                        const wp_extern *imports, uint32_t nimports, const char *const *names,
+                        uint32_t nnames) {
+    memset(e, 0, sizeof *e);
+    wp_err err;
+    size_t len = 0;
+    unsigned char *bytes = test_fixture(fixture, &len);
+    CHECK(bytes != NULL);
+    if (bytes && names)
+        bytes = with_names(bytes, &len, names, nnames);
+    if (!bytes)
+        return false;
+    wp_status st = wp_module_decode(bytes, len, &e->m, &err);
+    free(bytes);
+    if (st != WP_OK) {
+        fprintf(stderr, "%s: %s\n", fixture, err.msg);
+        CHECK_EQ(st, WP_OK);
+        return false;
+    }
+    CHECK_EQ(wp_store_new(cfg, &e->s, &err), WP_OK);
+    st = wp_instance_new(e->s, e->m, imports, nimports, &e->inst, &err);
+    if (st != WP_OK) {
+        fprintf(stderr, "%s: %s\n", fixture, err.msg);
+        CHECK_EQ(st, WP_OK);
+        return false;
+    }
+    CHECK_EQ(wp_exec_new(e->s, &e->x, &err), WP_OK);
+    return true;
+}
+
+static bool setup(env *e, const char *fixture, const wp_store_config *cfg) {
+    return setup_named(e, fixture, cfg, NULL, 0, NULL, 0);
+}
+
+static void teardown(env *e) {
+    wp_store_free(e->s);
+    wp_module_free(e->m);
+}
+
+static wp_func *fn(const env *e, const char *name) {
+    wp_extern ex;
+    bool found = wp_instance_export(e->inst, name, strlen(name), &ex);
+    CHECK(found && ex.kind == WP_EXTERN_FUNC);
+    return found ? ex.of.func : NULL;
+}
+
+/* Calls an export; on a trap fills *trap (if given) and returns WP_ERR_TRAP. */
+static wp_status call(const env *e, const char *name, const wp_val *args, uint32_t nargs,
+                      wp_val *res, uint32_t nres, wp_trap *trap) {
+    wp_err err;
+    wp_func *f = fn(e, name);
+    if (!f)
+        return WP_ERR_NOT_FOUND;
+    return wp_call(e->x, f, args, nargs, res, nres, trap, &err);
+}
+
+static uint64_t call1(const env *e, const char *name, wp_val a) {
+    wp_val r = {0};
+    wp_status st = call(e, name, &a, 1, &r, 1, NULL);
+    CHECK_EQ(st, WP_OK);
+    return r.of.i64 & (r.type == WP_I32 || r.type == WP_F32 ? 0xffffffffu : UINT64_MAX);
+}
+
+static uint64_t call2(const env *e, const char *name, wp_val a, wp_val b) {
+    wp_val args[2] = {a, b};
+    wp_val r = {0};
+    wp_status st = call(e, name, args, 2, &r, 1, NULL);
+    CHECK_EQ(st, WP_OK);
+    return r.of.i64 & (r.type == WP_I32 || r.type == WP_F32 ? 0xffffffffu : UINT64_MAX);
+}
+
+static wp_val i32(int64_t v) { return wp_val_i32((uint32_t)v); }
+static wp_val i64(int64_t v) { return wp_val_i64((uint64_t)v); }
+static wp_val f32(float v) { return wp_val_f32(f32b(v)); }
+static wp_val f64(double v) { return wp_val_f64(f64b(v)); }
+
+/* Expects a trap whose message starts with 'text' and names the function 'where'. */
+static void expect_trap(const env *e, const char *name, const wp_val *args, uint32_t nargs,
+                        uint32_t nres, wp_trap_kind kind, const char *text) {
+    wp_val res[2];
+    wp_trap trap;
+    memset(&trap, 0, sizeof trap);
+    CHECK_EQ(call(e, name, args, nargs, res, nres, &trap), WP_ERR_TRAP);
+    CHECK_EQ(trap.kind, kind);
+    CHECK(strncmp(trap.msg, text, strlen(text)) == 0);
+    if (strncmp(trap.msg, text, strlen(text)) != 0)
+        fprintf(stderr, "  %s: got \"%s\", expected \"%s...\"\n", name, trap.msg, text);
+}
+
+/* ---- Numerics --------------------------------------------------------------------------- */
+
+static void test_integer_edges(void) {
+    env e;
+    if (!setup(&e, "exec_arith", NULL))
+        return;
+    CHECK_EQ(call2(&e, "div_s", i32(-7), i32(2)), (uint32_t)-3);
+    CHECK_EQ(call2(&e, "rem_s", i32(-7), i32(2)), (uint32_t)-1);
+    CHECK_EQ(call2(&e, "rem_s", i32(INT32_MIN), i32(-1)), 0);
+    CHECK_EQ(call2(&e, "div_u64", i64(-1), i64(2)), UINT64_MAX / 2);
+    CHECK_EQ(call2(&e, "rem_s64", i64(INT64_MIN), i64(-1)), 0);
+    CHECK_EQ(call2(&e, "shr_s", i32(-16), i32(34)), (uint32_t)-4); /* shift count mod 32 */
+    CHECK_EQ(call1(&e, "shl_const", i32(3)), 6);
+    CHECK_EQ(call2(&e, "rotl", i32(0x80000001), i32(1)), 3);
+    CHECK_EQ(call2(&e, "rotr64", i64(1), i64(65)), 0x8000000000000000ull);
+    CHECK_EQ(call1(&e, "clz", i32(1)), 31);
+    CHECK_EQ(call1(&e, "clz", i32(0)), 32);
+    CHECK_EQ(call1(&e, "ctz", i32(0x80)), 7);
+    CHECK_EQ(call1(&e, "ctz", i32(0)), 32);
+    CHECK_EQ(call1(&e, "popcnt", i32(0xff00ff)), 16);
+    CHECK_EQ(call1(&e, "clz64", i64(0x100000000ll)), 31);
+    CHECK_EQ(call1(&e, "ctz64", i64(0)), 64);
+    CHECK_EQ(call1(&e, "popcnt64", i64(-1)), 64);
+    CHECK_EQ(call1(&e, "lt_s_const", i32(-4)), 1);
+    CHECK_EQ(call1(&e, "lt_s_const", i32(-6)), 0);
+    CHECK_EQ(call1(&e, "sub_from_const", i32(3)), 7);
+    CHECK_EQ(call1(&e, "extend8", i32(0x80)), 0xffffff80u);
+    CHECK_EQ(call1(&e, "extend_u", i32(-1)), 0xffffffffull);
+    CHECK_EQ(call1(&e, "extend_s", i32(-1)), UINT64_MAX);
+    CHECK_EQ(call1(&e, "wrap", i64(0x1234567890ll)), 0x34567890u);
+    CHECK_EQ(call1(&e, "wrap_eqz", i64(0x100000000ll)), 1);
+    teardown(&e);
+}
+
+static void test_float_edges(void) {
+    env e;
+    if (!setup(&e, "exec_arith", NULL))
+        return;
+    CHECK_EQ(call2(&e, "fmin", f32(0.0f), f32(-0.0f)), 0x80000000u);
+    CHECK_EQ(call2(&e, "fmin", f32(-0.0f), f32(0.0f)), 0x80000000u);
+    CHECK_EQ(call2(&e, "fmax64", f64(-0.0), f64(0.0)), 0);
+    uint64_t nan = call2(&e, "fmax64", f64(1.0), wp_val_f64(0x7ff0000000000001ull));
+    CHECK((nan & 0x7ff0000000000000ull) == 0x7ff0000000000000ull && (nan << 12) != 0);
+    CHECK((nan & 0x0008000000000000ull) != 0); /* quieted */
+    CHECK_EQ(call1(&e, "nearest", f64(2.5)), f64b(2.0));
+    CHECK_EQ(call1(&e, "nearest", f64(3.5)), f64b(4.0));
+    CHECK_EQ(call1(&e, "nearest", f64(-0.5)), f64b(-0.0));
+    CHECK_EQ(call1(&e, "nearest32", f32(-1.5f)), f32b(-2.0f));
+    /* A signalling NaN comes back quiet, with its payload. */
+    CHECK_EQ(call1(&e, "floor32", wp_val_f32(0x7fa00000u)), 0x7fe00000u);
+    /* Sign operations touch only the sign bit, even of a NaN. */
+    CHECK_EQ(call1(&e, "neg64", wp_val_f64(0x7ff4000000000001ull)), 0xfff4000000000001ull);
+    CHECK_EQ(call1(&e, "abs32", wp_val_f32(0xffa00001u)), 0x7fa00001u);
+    CHECK_EQ(call2(&e, "copysign64", f64(3.0), f64(-0.0)), f64b(-3.0));
+    CHECK_EQ(call1(&e, "sat_s64", f64(1e30)), (uint64_t)INT64_MAX);
+    CHECK_EQ(call1(&e, "sat_s64", f64(-1e30)), (uint64_t)INT64_MIN);
+    CHECK_EQ(call1(&e, "sat_s64", wp_val_f64(0x7ff8000000000000ull)), 0);
+    CHECK_EQ(call1(&e, "sat_u32", f32(-3.5f)), 0);
+    CHECK_EQ(call1(&e, "sat_u32", f32(5e9f)), 0xffffffffu);
+    CHECK_EQ(call1(&e, "sat_u32", f32(7.9f)), 7);
+    CHECK_EQ(call1(&e, "trunc_u32", f64(-0.9)), 0);
+    CHECK_EQ(call1(&e, "trunc_u32", f64(4294967295.5)), 0xffffffffu);
+    CHECK_EQ(call1(&e, "u64_to_f32", i64(-1)), 0x5f800000u); /* 2^64, rounded once */
+    CHECK_EQ(call1(&e, "u32_to_f64", i32(-1)), f64b(4294967295.0));
+    CHECK_EQ(call1(&e, "demote", f64(1e300)), f32b((float)INFINITY));
+    teardown(&e);
+}
+
+/* ---- Control flow and the compiler's register allocation -------------------------------- */
+
+static void test_multi_value(void) {
+    env e;
+    if (!setup(&e, "exec_flow", NULL))
+        return;
+    wp_val args[3] = {i32(1), i32(2), i32(3)};
+    wp_val r[3];
+    CHECK_EQ(call(&e, "swap", args, 2, r, 2, NULL), WP_OK);
+    CHECK_EQ(r[0].of.i32, 2);
+    CHECK_EQ(r[1].of.i32, 1);
+    CHECK_EQ(call(&e, "rot3", args, 3, r, 3, NULL), WP_OK);
+    CHECK_EQ(r[0].of.i32, 3);
+    CHECK_EQ(r[1].of.i32, 1);
+    CHECK_EQ(r[2].of.i32, 2);
+    wp_val bp[2] = {i32(0), i32(9)};
+    CHECK_EQ(call(&e, "block_params", bp, 2, r, 2, NULL), WP_OK);
+    CHECK_EQ(r[0].of.i32, 0); /* br_if carried the params out unchanged */
+    CHECK_EQ(r[1].of.i32, 9);
+    bp[0] = i32(4);
+    CHECK_EQ(call(&e, "block_params", bp, 2, r, 2, NULL), WP_OK);
+    CHECK_EQ(r[0].of.i32, 13);
+    CHECK_EQ(r[1].of.i32, 7);
+    CHECK_EQ(call(&e, "call_multi", NULL, 0, r, 1, NULL), WP_OK);
+    CHECK_EQ(r[0].of.i32, (uint32_t)(1 + (2 - 3) * 10));
+    teardown(&e);
+}
+
+static void test_locals_and_stack(void) {
+    env e;
+    if (!setup(&e, "exec_flow", NULL))
+        return;
+    CHECK_EQ(call1(&e, "old_value", i32(5)), (uint32_t)(5 - 105));
+    CHECK_EQ(call1(&e, "tee_twice", i32(4)), 24);
+    CHECK_EQ(call1(&e, "loop_param_sum", i32(10)), 55);
+    CHECK_EQ(call2(&e, "if_param", i32(1), i32(21)), 42);
+    CHECK_EQ(call2(&e, "if_param", i32(0), i32(21)), 20);
+    CHECK_EQ(call2(&e, "select_const", i32(30), i32(12)), 42);
+    wp_val sel[3] = {i32(7), i32(8), i32(0)};
+    wp_val r;
+    CHECK_EQ(call(&e, "select", sel, 3, &r, 1, NULL), WP_OK);
+    CHECK_EQ(r.of.i32, 8);
+    sel[2] = i32(0x100); /* any non-zero i32 picks the first */
+    CHECK_EQ(call(&e, "select", sel, 3, &r, 1, NULL), WP_OK);
+    CHECK_EQ(r.of.i32, 7);
+    CHECK_EQ(call1(&e, "zero_in_loop", i32(4)), 15);
+    teardown(&e);
+}
+
+static void test_branches(void) {
+    env e;
+    if (!setup(&e, "exec_flow", NULL))
+        return;
+    CHECK_EQ(call1(&e, "table_vals", i32(0)), 1000);
+    CHECK_EQ(call1(&e, "table_vals", i32(1)), 1103);
+    CHECK_EQ(call1(&e, "table_vals", i32(5)), 15);
+    CHECK_EQ(call1(&e, "table_vals", i32(-1)), (uint32_t)-3); /* index beyond: default */
+    CHECK_EQ(call1(&e, "table_loop", i32(5)), 5);
+    CHECK_EQ(call1(&e, "count_down", i32(10)), 5);
+    CHECK_EQ(call1(&e, "count_down", i32(-3)), 0);
+    CHECK_EQ(call1(&e, "count64", i64(0)), 1);
+    CHECK_EQ(call1(&e, "count64", i64(255)), 8);
+    CHECK_EQ(call1(&e, "count64", i64(-1)), 64);
+    CHECK_EQ(call1(&e, "fib", i32(20)), 6765);
+    CHECK_EQ(call2(&e, "indirect", i32(0), i32(10)), 55);
+    teardown(&e);
+}
+
+static void test_memory_access(void) {
+    env e;
+    if (!setup(&e, "exec_flow", NULL))
+        return;
+    wp_val r;
+    CHECK_EQ(call(&e, "const_addr", NULL, 0, &r, 1, NULL), WP_OK);
+    CHECK_EQ(r.of.i32, 13);
+    /* 0xfffffff0 + 0x20 wraps to 0x10 before the offset: byte 0x11 holds 2. */
+    CHECK_EQ(call1(&e, "wrap_addr", i32(0xfffffff0)), 2);
+    CHECK_EQ(call2(&e, "add_addr_store", i32(200), i32(0x1234)), 0x1234);
+    CHECK_EQ(call2(&e, "add_addr_store", i32(-0x100), i32(0x2345)), 0x2345);
+    CHECK_EQ(call2(&e, "mem_operand", i32(16), i64(1)), 0x0807060504030202ull);
+    CHECK_EQ(call2(&e, "mem_operand2", i32(16), f64(2.0)), f64b(2.0 * 5.447603722011605e-270));
+    wp_val oob[2] = {i32(65536 - 4), i64(0)};
+    expect_trap(&e, "mem_operand", oob, 2, 1, WP_TRAP_MEMORY_OOB, "out of bounds memory access");
+    CHECK_EQ(call1(&e, "grow_and_touch", i32(3)), 77);
+    wp_extern mem;
+    CHECK(wp_instance_export(e.inst, "grow_and_touch", 14, &mem));
+    CHECK_EQ(wp_memory_size(wp_instance_memory(e.inst)), 4 * WP_PAGE_SIZE);
+    teardown(&e);
+}
+
+/* ---- Traps ------------------------------------------------------------------------------ */
+
+static const char *const trap_names[] = {
+    "unreachable", "div_zero", NULL, "rem_zero", "oob_load", "oob_store", "oob_fill",
+    "table_oob", "undefined", "mismatch", "bad_conv", "conv_overflow", "deep", "forever", "wide",
+    "spin"};
+
+static bool setup_traps(env *e, const wp_store_config *cfg) {
+    return setup_named(e, "exec_traps", cfg, NULL, 0, trap_names, WP_ARRAY_LEN(trap_names));
+}
+
+static void test_trap_kinds(void) {
+    env e;
+    if (!setup_traps(&e, NULL))
+        return;
+    wp_val a;
+    expect_trap(&e, "unreachable", NULL, 0, 0, WP_TRAP_UNREACHABLE,
+                "unreachable in function 'unreachable' (func 0)");
+    a = i32(0);
+    expect_trap(&e, "div_zero", &a, 1, 1, WP_TRAP_DIV_ZERO,
+                "integer divide by zero in function 'div_zero' (func 1)");
+    a = i32(INT32_MIN);
+    expect_trap(&e, "overflow", &a, 1, 1, WP_TRAP_INT_OVERFLOW, "integer overflow in func 2");
+    a = i64(0);
+    expect_trap(&e, "rem_zero", &a, 1, 1, WP_TRAP_DIV_ZERO,
+                "integer divide by zero in function 'rem_zero'");
+    a = i32(65536 - 11);
+    expect_trap(&e, "oob_load", &a, 1, 1, WP_TRAP_MEMORY_OOB,
+                "out of bounds memory access in function 'oob_load' (func 4)");
+    CHECK_EQ(call1(&e, "oob_load", i32(65536 - 12)), 0); /* the last 4 bytes are in bounds */
+    a = i32(-1);
+    expect_trap(&e, "oob_store", &a, 1, 0, WP_TRAP_MEMORY_OOB,
+                "out of bounds memory access in function 'oob_store'");
+    a = i32(65536 - 15);
+    expect_trap(&e, "oob_fill", &a, 1, 0, WP_TRAP_MEMORY_OOB,
+                "out of bounds memory access in function 'oob_fill'");
+    a = i32(4);
+    expect_trap(&e, "table_oob", &a, 1, 1, WP_TRAP_TABLE_OOB,
+                "out of bounds table access in function 'table_oob'");
+    a = i32(9);
+    expect_trap(&e, "undefined", &a, 1, 0, WP_TRAP_UNDEFINED_ELEMENT,
+                "undefined element 9 in function 'undefined'");
+    a = i32(2);
+    expect_trap(&e, "undefined", &a, 1, 0, WP_TRAP_UNINITIALIZED_ELEMENT,
+                "uninitialized element 2 in function 'undefined'");
+    a = i32(0); /* the callee traps: the message names it, not the caller */
+    expect_trap(&e, "undefined", &a, 1, 0, WP_TRAP_UNREACHABLE,
+                "unreachable in function 'unreachable'");
+    expect_trap(&e, "mismatch", &a, 1, 1, WP_TRAP_INDIRECT_TYPE,
+                "indirect call type mismatch in function 'mismatch'");
+    CHECK_EQ(call1(&e, "mismatch", i32(1)), 0); /* div_zero(3) = 1 / 3 */
+    a = wp_val_f32(0x7fc00000u);
+    expect_trap(&e, "bad_conv", &a, 1, 1, WP_TRAP_INVALID_CONVERSION,
+                "invalid conversion to integer in function 'bad_conv'");
+    a = f32(2147483648.0f);
+    expect_trap(&e, "bad_conv", &a, 1, 1, WP_TRAP_INT_OVERFLOW, "integer overflow");
+    CHECK_EQ(call1(&e, "bad_conv", f32(-2147483648.0f)), 0x80000000u);
+    a = f64(-1.0);
+    expect_trap(&e, "conv_overflow", &a, 1, 1, WP_TRAP_INT_OVERFLOW, "integer overflow");
+    expect_trap(&e, "forever", NULL, 0, 0, WP_TRAP_STACK_EXHAUSTED,
+                "call stack exhausted in function 'forever'");
+    CHECK_EQ(wp_exec_trap(e.x)->kind, WP_TRAP_STACK_EXHAUSTED);
+    /* After every trap the exec is idle and works again. */
+    CHECK_EQ(call1(&e, "deep", i32(1000)), 1000);
+    teardown(&e);
+}
+
+static void test_stack_limits(void) {
+    env e;
+    wp_store_config cfg = {.max_call_depth = 100};
+    if (!setup_traps(&e, &cfg))
+        return;
+    CHECK_EQ(call1(&e, "deep", i32(98)), 98); /* 99 frames */
+    wp_val a = i32(100);
+    expect_trap(&e, "deep", &a, 1, 1, WP_TRAP_STACK_EXHAUSTED, "call stack exhausted");
+    teardown(&e);
+
+    wp_store_config small = {.max_stack_bytes = 16384}; /* 2048 slots: ~60 frames of 'wide' */
+    if (!setup_traps(&e, &small))
+        return;
+    CHECK_EQ(call1(&e, "wide", i32(20)), 0);
+    a = i32(200);
+    expect_trap(&e, "wide", &a, 1, 1, WP_TRAP_STACK_EXHAUSTED, "call stack exhausted");
+    CHECK_EQ(call1(&e, "wide", i32(20)), 0);
+    teardown(&e);
+}
+
+/* ---- Budget and fuel -------------------------------------------------------------------- */
+
+static void test_budget(void) {
+    env e;
+    if (!setup_traps(&e, NULL))
+        return;
+    wp_err err;
+    wp_val a = i32(1000);
+    CHECK_EQ(wp_exec_begin(e.x, fn(&e, "spin"), &a, 1, &err), WP_OK);
+    int slices = 0;
+    wp_run_state rs;
+    while ((rs = wp_exec_run(e.x, 10)) == WP_RUN_BUDGET)
+        slices++;
+    CHECK_EQ(rs, WP_RUN_DONE);
+    CHECK(slices >= 90 && slices <= 110); /* 999 back-edges, 10 a slice */
+    wp_val r;
+    CHECK_EQ(wp_exec_results(e.x, &r, 1), 1);
+    CHECK_EQ(r.of.i32, 3000);
+    /* A slice of 0 stops at the first reduction, and the run then still finishes. */
+    CHECK_EQ(wp_exec_begin(e.x, fn(&e, "spin"), &a, 1, &err), WP_OK);
+    CHECK_EQ(wp_exec_run(e.x, 0), WP_RUN_BUDGET);
+    CHECK_EQ(wp_exec_run(e.x, 0), WP_RUN_BUDGET);
+    CHECK_EQ(wp_exec_run(e.x, WP_BUDGET_UNLIMITED), WP_RUN_DONE);
+    CHECK_EQ(wp_exec_results(e.x, &r, 1), 1);
+    CHECK_EQ(r.of.i32, 3000);
+    /* Calls spend reductions too. */
+    a = i32(50);
+    CHECK_EQ(wp_exec_begin(e.x, fn(&e, "deep"), &a, 1, &err), WP_OK);
+    slices = 0;
+    while ((rs = wp_exec_run(e.x, 7)) == WP_RUN_BUDGET)
+        slices++;
+    CHECK_EQ(rs, WP_RUN_DONE);
+    CHECK_EQ(slices, 50 / 7);
+    CHECK_EQ(wp_exec_results(e.x, &r, 1), 1);
+    CHECK_EQ(r.of.i32, 50);
+    teardown(&e);
+}
+
+static void test_fuel(void) {
+    env e;
+    wp_store_config cfg = {.fuel = 500};
+    if (!setup_traps(&e, &cfg))
+        return;
+    CHECK_EQ(call1(&e, "spin", i32(100)), 300);
+    CHECK_EQ(wp_store_fuel(e.s), 500 - 99); /* 99 back-edges taken */
+    wp_val a = i32(1000000);
+    expect_trap(&e, "spin", &a, 1, 1, WP_TRAP_FUEL, "fuel exhausted in function 'spin'");
+    CHECK_EQ(wp_store_fuel(e.s), 0);
+    /* Out of fuel, even the first reduction traps; a slice budget does not hide it. */
+    a = i32(2);
+    wp_err err;
+    CHECK_EQ(wp_exec_begin(e.x, fn(&e, "spin"), &a, 1, &err), WP_OK);
+    CHECK_EQ(wp_exec_run(e.x, 5), WP_RUN_TRAP);
+    CHECK_EQ(wp_exec_trap(e.x)->kind, WP_TRAP_FUEL);
+    teardown(&e);
+}
+
+/* ---- Host functions --------------------------------------------------------------------- */
+
+typedef struct host_env {
+    env e;
+    wp_func *funcs[4]; /* wait, fail, nest, many */
+    int32_t last_wait;
+    int nested_status;
+    char nested_msg[WP_ERR_MSG_MAX];
+    bool saw_memory;
+} host_env;
+
+static wp_host_result host_wait(wp_host_call *call, void *ud, const wp_val *args, wp_val *res) {
+    host_env *h = ud;
+    (void)call;
+    (void)res;
+    h->last_wait = (int32_t)args[0].of.i32;
+    return WP_HOST_PENDING;
+}
+
+static wp_host_result host_fail(wp_host_call *call, void *ud, const wp_val *args, wp_val *res) {
+    (void)ud;
+    (void)res;
+    switch (args[0].of.i32) {
+    case 1:
+        return wp_host_trap(call, "disk on fire (%d)", 1);
+    case 2:
+        return wp_host_exit(call, 42);
+    case 3:
+        return WP_HOST_TRAP; /* without a message */
+    default:
+        return WP_HOST_OK;
+    }
+}
+
+/* Calls back into the guest: "square" normally, "trap" for a negative argument, the waiting
+ * "around_wait" for 1000. */
+static wp_host_result host_nest(wp_host_call *call, void *ud, const wp_val *args, wp_val *res) {
+    host_env *h = ud;
+    int32_t n = (int32_t)args[0].of.i32;
+    const char *target = n < 0 ? "trap" : n == 1000 ? "around_wait" : "square";
+    wp_err err;
+    wp_val r = {0};
+    h->saw_memory = wp_host_call_memory(call) == wp_instance_memory(h->e.inst) &&
+                    wp_host_call_instance(call) == h->e.inst;
+    wp_status st = wp_host_call_nested(call, fn(&h->e, target), args, 1, &r, 1, &err);
+    h->nested_status = st;
+    snprintf(h->nested_msg, sizeof h->nested_msg, "%s", st == WP_OK ? "" : err.msg);
+    if (st != WP_OK)
+        return wp_host_trap(call, "nested: %s", err.msg);
+    /* The nested call wrote its argument to memory; the host sees it. */
+    uint32_t stored = 0;
+    CHECK(wp_memory_read(wp_host_call_memory(call), 0, &stored, 4));
+    CHECK_EQ(stored, (uint32_t)n);
+    res[0] = wp_val_i32(r.of.i32 + 1);
+    return WP_HOST_OK;
+}
+
+static wp_host_result host_many(wp_host_call *call, void *ud, const wp_val *args, wp_val *res) {
+    (void)call;
+    (void)ud;
+    uint64_t sum = args[0].of.i32 + args[1].of.i64 + args[4].of.i32 + args[5].of.i64 +
+                   args[8].of.i32 + args[9].of.i64;
+    bool floats = args[2].of.f32 == f32b(3.0f) && args[3].of.f64 == f64b(4.0) &&
+                  args[6].of.f32 == f32b(7.0f) && args[7].of.f64 == f64b(8.0);
+    res[0] = wp_val_i64(floats ? sum : 0);
+    for (int i = 1; i < 10; i++)
+        res[i] = wp_val_i32((uint32_t)i);
+    return WP_HOST_OK;
+}
+
+static bool setup_host(host_env *h) {
+    memset(h, 0, sizeof *h);
+    wp_err err;
+    wp_store *s = NULL;
+    CHECK_EQ(wp_store_new(NULL, &s, &err), WP_OK);
+    static const wp_valtype t_wait[] = {WP_I32, WP_I32};
+    static const wp_valtype t_fail[] = {WP_I32};
+    static const wp_valtype t_many[] = {WP_I32, WP_I64, WP_F32, WP_F64, WP_I32, WP_I64, WP_F32,
+                                        WP_F64, WP_I32, WP_I64, WP_I64, WP_I32, WP_I32, WP_I32,
+                                        WP_I32, WP_I32, WP_I32, WP_I32, WP_I32, WP_I32};
+    wp_functype types[4] = {{1, 1, t_wait}, {1, 0, t_fail}, {1, 1, t_wait}, {10, 10, t_many}};
+    wp_host_fn fns[4] = {host_wait, host_fail, host_nest, host_many};
+    wp_extern imports[4];
+    for (int i = 0; i < 4; i++) {
+        CHECK_EQ(wp_func_new_host(s, &types[i], fns[i], h, &h->funcs[i], &err), WP_OK);
+        imports[i] = (wp_extern){.kind = WP_EXTERN_FUNC, .of.func = h->funcs[i]};
+    }
+    size_t len = 0;
+    unsigned char *bytes = test_fixture("exec_host", &len);
+    if (!bytes || wp_module_decode(bytes, len, &h->e.m, &err) != WP_OK) {
+        CHECK(false);
+        free(bytes);
+        wp_store_free(s);
+        return false;
+    }
+    free(bytes);
+    h->e.s = s;
+    CHECK_EQ(wp_instance_new(s, h->e.m, imports, 4, &h->e.inst, &err), WP_OK);
+    CHECK_EQ(wp_exec_new(s, &h->e.x, &err), WP_OK);
+    return h->e.inst != NULL;
+}
+
+static void test_host_pending(void) {
+    host_env h;
+    if (!setup_host(&h))
+        return;
+    wp_exec *x = h.e.x;
+    wp_err err;
+    wp_val a = i32(3);
+    CHECK_EQ(wp_exec_begin(x, fn(&h.e, "around_wait"), &a, 1, &err), WP_OK);
+    CHECK_EQ(wp_exec_run(x, WP_BUDGET_UNLIMITED), WP_RUN_PENDING);
+    CHECK_EQ(h.last_wait, 3);
+    CHECK_EQ(wp_exec_run(x, WP_BUDGET_UNLIMITED), WP_RUN_PENDING); /* still waiting */
+    wp_val five = i32(5);
+    CHECK_EQ(wp_exec_resume(x, &five, 1, &err), WP_OK);
+    CHECK_EQ(wp_exec_run(x, WP_BUDGET_UNLIMITED), WP_RUN_DONE);
+    wp_val r;
+    CHECK_EQ(wp_exec_results(x, &r, 1), 1);
+    CHECK_EQ(r.of.i32, 3 * 10 + (3 + 1) * 5); /* locals kept across the wait */
+
+    /* A budget slice ends before the call; the wait comes in a later run. */
+    a = i32(100);
+    CHECK_EQ(wp_exec_begin(x, fn(&h.e, "spin_then_wait"), &a, 1, &err), WP_OK);
+    CHECK_EQ(wp_exec_run(x, 20), WP_RUN_BUDGET);
+    wp_run_state rs;
+    while ((rs = wp_exec_run(x, 20)) == WP_RUN_BUDGET)
+        ;
+    CHECK_EQ(rs, WP_RUN_PENDING);
+    CHECK_EQ(h.last_wait, 100);
+    wp_val seven = i32(7);
+    CHECK_EQ(wp_exec_resume(x, &seven, 1, &err), WP_OK);
+    CHECK_EQ(wp_exec_run(x, 20), WP_RUN_DONE);
+    CHECK_EQ(wp_exec_results(x, &r, 1), 1);
+    CHECK_EQ(r.of.i32, 7);
+
+    /* The host can make the waiting call trap instead. */
+    CHECK_EQ(wp_exec_begin(x, fn(&h.e, "around_wait"), &a, 1, &err), WP_OK);
+    CHECK_EQ(wp_exec_run(x, WP_BUDGET_UNLIMITED), WP_RUN_PENDING);
+    wp_exec_resume_trap(x, "timed out");
+    CHECK_EQ(wp_exec_run(x, WP_BUDGET_UNLIMITED), WP_RUN_TRAP);
+    CHECK_EQ(wp_exec_trap(x)->kind, WP_TRAP_HOST);
+    CHECK_STR_CONTAINS(wp_exec_trap(x)->msg, "timed out");
+
+    /* Reset abandons a pending call; the exec then runs another. */
+    CHECK_EQ(wp_exec_begin(x, fn(&h.e, "around_wait"), &a, 1, &err), WP_OK);
+    CHECK_EQ(wp_exec_run(x, WP_BUDGET_UNLIMITED), WP_RUN_PENDING);
+    wp_exec_reset(x);
+    CHECK_EQ(wp_exec_resume(x, &five, 1, &err), WP_ERR_INVALID);
+    a = i32(9);
+    CHECK_EQ(call(&h.e, "square", &a, 1, &r, 1, NULL), WP_OK);
+    CHECK_EQ(r.of.i32, 81);
+    teardown(&h.e);
+}
+
+static void test_host_direct(void) {
+    host_env h;
+    if (!setup_host(&h))
+        return;
+    wp_exec *x = h.e.x;
+    wp_err err;
+    wp_val a = i32(11);
+    /* The embedder calls a host function itself: no wasm frame at all. */
+    CHECK_EQ(wp_exec_begin(x, h.funcs[0], &a, 1, &err), WP_OK);
+    CHECK_EQ(wp_exec_run(x, WP_BUDGET_UNLIMITED), WP_RUN_PENDING);
+    CHECK_EQ(h.last_wait, 11);
+    wp_val v = i32(12);
+    CHECK_EQ(wp_exec_resume(x, &v, 1, &err), WP_OK);
+    CHECK_EQ(wp_exec_run(x, WP_BUDGET_UNLIMITED), WP_RUN_DONE);
+    wp_val r;
+    CHECK_EQ(wp_exec_results(x, &r, 1), 1);
+    CHECK_EQ(r.of.i32, 12);
+    a = i32(1);
+    wp_trap trap;
+    CHECK_EQ(wp_call(x, h.funcs[1], &a, 1, NULL, 0, &trap, &err), WP_ERR_TRAP);
+    CHECK_STR_CONTAINS(trap.msg, "disk on fire (1)");
+    CHECK_EQ(wp_call(x, h.funcs[0], &a, 1, &r, 1, NULL, &err), WP_ERR_INVALID); /* pending */
+    teardown(&h.e);
+}
+
+static void test_host_trap_and_exit(void) {
+    host_env h;
+    if (!setup_host(&h))
+        return;
+    wp_val a = i32(1);
+    wp_val r;
+    wp_trap trap;
+    CHECK_EQ(call(&h.e, "call_fail", &a, 1, &r, 1, &trap), WP_ERR_TRAP);
+    CHECK_EQ(trap.kind, WP_TRAP_HOST);
+    CHECK(strcmp(trap.msg, "disk on fire (1)") == 0);
+    a = i32(2);
+    CHECK_EQ(call(&h.e, "call_fail", &a, 1, &r, 1, &trap), WP_ERR_TRAP);
+    CHECK_EQ(trap.kind, WP_TRAP_EXIT);
+    CHECK_EQ(trap.exit_code, 42);
+    a = i32(3);
+    CHECK_EQ(call(&h.e, "call_fail", &a, 1, &r, 1, &trap), WP_ERR_TRAP);
+    CHECK_EQ(trap.kind, WP_TRAP_HOST);
+    CHECK_STR_CONTAINS(trap.msg, "host error");
+    a = i32(0);
+    CHECK_EQ(call(&h.e, "call_fail", &a, 1, &r, 1, &trap), WP_OK);
+    CHECK_EQ(r.of.i32, 5);
+    CHECK_EQ(call(&h.e, "call_many", NULL, 0, &r, 1, NULL), WP_OK);
+    CHECK_EQ(r.of.i64, 1 + 2 + 5 + 6 + 9 + 10);
+    teardown(&h.e);
+}
+
+static void test_host_nested(void) {
+    host_env h;
+    if (!setup_host(&h))
+        return;
+    wp_val a = i32(6);
+    wp_val r;
+    CHECK_EQ(call(&h.e, "call_nest", &a, 1, &r, 1, NULL), WP_OK);
+    CHECK_EQ(r.of.i32, 1000 + 36 + 1);
+    CHECK(h.saw_memory);
+    /* A trap in the nested call comes back to the host as an error, not a crash. */
+    a = i32(-4);
+    wp_trap trap;
+    CHECK_EQ(call(&h.e, "call_nest", &a, 1, &r, 1, &trap), WP_ERR_TRAP);
+    CHECK_EQ(h.nested_status, WP_ERR_TRAP);
+    CHECK_STR_CONTAINS(h.nested_msg, "unreachable");
+    CHECK_STR_CONTAINS(trap.msg, "nested: unreachable");
+    /* A nested call may not wait. */
+    a = i32(1000);
+    CHECK_EQ(call(&h.e, "call_nest", &a, 1, &r, 1, &trap), WP_ERR_TRAP);
+    CHECK_EQ(h.nested_status, WP_ERR_TRAP);
+    CHECK_STR_CONTAINS(h.nested_msg, "cannot wait");
+    /* And the exec is fine afterwards, at any budget. */
+    a = i32(7);
+    wp_err err;
+    CHECK_EQ(wp_exec_begin(h.e.x, fn(&h.e, "call_nest"), &a, 1, &err), WP_OK);
+    CHECK_EQ(wp_exec_run(h.e.x, 1), WP_RUN_DONE);
+    CHECK_EQ(wp_exec_results(h.e.x, &r, 1), 1);
+    CHECK_EQ(r.of.i32, 1000 + 49 + 1);
+    teardown(&h.e);
+}
+
+/* ---- Cross-instance calls --------------------------------------------------------------- */
+
+static void test_cross_instance(void) {
+    env lib;
+    if (!setup(&lib, "exec_lib", NULL))
+        return;
+    wp_err err;
+    wp_extern imports[2];
+    CHECK(wp_instance_export(lib.inst, "peek", 4, &imports[0]));
+    CHECK(wp_instance_export(lib.inst, "grow", 4, &imports[1]));
+    size_t len = 0;
+    unsigned char *bytes = test_fixture("exec_user", &len);
+    wp_module *um = NULL;
+    CHECK(bytes && wp_module_decode(bytes, len, &um, &err) == WP_OK);
+    free(bytes);
+    wp_instance *user = NULL;
+    CHECK_EQ(wp_instance_new(lib.s, um, imports, 2, &user, &err), WP_OK);
+    env ue = {um, lib.s, user, lib.x};
+    /* lib's 'L', our 'u', lib's 'L' again, then our global */
+    CHECK_EQ(call1(&ue, "mix", i32(0)), 'L' * 65536u + 'u' * 256u + 'L' + 40u);
+    wp_val r;
+    CHECK_EQ(call(&lib, "calls", NULL, 0, &r, 1, NULL), WP_OK);
+    CHECK_EQ(r.of.i32, 2);
+    /* lib grows (and may move) its memory; ours is reloaded correctly after the call. */
+    CHECK_EQ(call(&ue, "grow_lib", NULL, 0, &r, 1, NULL), WP_OK);
+    CHECK_EQ(r.of.i32, 's');
+    CHECK_EQ(wp_memory_size(wp_instance_memory(lib.inst)), 2 * WP_PAGE_SIZE);
+    teardown(&lib);
+    wp_module_free(um);
+}
+
+/* ---- The exec's life cycle and API errors ----------------------------------------------- */
+
+static void test_api_errors(void) {
+    host_env h;
+    if (!setup_host(&h))
+        return;
+    wp_exec *x = h.e.x;
+    wp_err err;
+    wp_func *sq = fn(&h.e, "square");
+    wp_val a = i32(2);
+    wp_val wrong = i64(2);
+    wp_val r;
+    CHECK_EQ(wp_exec_begin(x, sq, NULL, 0, &err), WP_ERR_INVALID);
+    CHECK_STR_CONTAINS(err.msg, "expected 1 arguments");
+    CHECK_EQ(wp_exec_begin(x, sq, &wrong, 1, &err), WP_ERR_INVALID);
+    CHECK_STR_CONTAINS(err.msg, "expected i32, got i64");
+    CHECK_EQ(wp_call(x, sq, &a, 1, &r, 2, NULL, &err), WP_ERR_INVALID);
+    CHECK_EQ(wp_exec_run(x, WP_BUDGET_UNLIMITED), WP_RUN_TRAP); /* nothing begun */
+    CHECK_EQ(wp_exec_results(x, &r, 1), 0);
+    CHECK_EQ(wp_exec_resume(x, &a, 1, &err), WP_ERR_INVALID); /* nothing pending */
+    wp_exec_resume_trap(x, "ignored"); /* nothing pending: no effect */
+    CHECK_EQ(call(&h.e, "square", &a, 1, &r, 1, NULL), WP_OK);
+    CHECK_EQ(r.of.i32, 4);
+
+    CHECK_EQ(wp_exec_begin(x, fn(&h.e, "around_wait"), &a, 1, &err), WP_OK);
+    CHECK_EQ(wp_exec_begin(x, sq, &a, 1, &err), WP_ERR_INVALID); /* busy */
+    CHECK_EQ(wp_exec_run(x, WP_BUDGET_UNLIMITED), WP_RUN_PENDING);
+    CHECK_EQ(wp_exec_begin(x, sq, &a, 1, &err), WP_ERR_INVALID);
+    CHECK_EQ(wp_exec_resume(x, NULL, 0, &err), WP_ERR_INVALID);
+    CHECK_EQ(wp_exec_resume(x, &wrong, 1, &err), WP_ERR_INVALID);
+    CHECK_EQ(wp_exec_resume(x, &a, 1, &err), WP_OK);
+    CHECK_EQ(wp_exec_run(x, WP_BUDGET_UNLIMITED), WP_RUN_DONE);
+    CHECK_EQ(wp_exec_results(x, &r, 1), 1);
+    CHECK_EQ(r.of.i32, 2 * 10 + 3 * 2);
+    CHECK_EQ(wp_exec_results(x, NULL, 0), 1); /* the count, even with no room */
+
+    /* A trap leaves the exec idle and reusable. */
+    CHECK_EQ(call(&h.e, "trap", &a, 1, &r, 1, NULL), WP_ERR_TRAP);
+    CHECK_EQ(call(&h.e, "square", &a, 1, &r, 1, NULL), WP_OK);
+    CHECK_EQ(r.of.i32, 4);
+    teardown(&h.e);
+}
+
+static void test_exec_objects(void) {
+    env e;
+    if (!setup(&e, "exec_flow", NULL))
+        return;
+    wp_err err;
+    /* Several execs on one store; one freed early, the others freed with the store. */
+    wp_exec *x2 = NULL;
+    wp_exec *x3 = NULL;
+    CHECK_EQ(wp_exec_new(e.s, &x2, &err), WP_OK);
+    CHECK_EQ(wp_exec_new(e.s, &x3, &err), WP_OK);
+    wp_val a = i32(10);
+    wp_val r;
+    CHECK_EQ(wp_call(x2, fn(&e, "fib"), &a, 1, &r, 1, NULL, &err), WP_OK);
+    CHECK_EQ(r.of.i32, 55);
+    wp_exec_free(x2);
+    wp_exec_free(NULL);
+    CHECK_EQ(wp_call(x3, fn(&e, "fib"), &a, 1, &r, 1, NULL, &err), WP_OK);
+    /* Out of memory for a new exec or for its first stack. */
+    size_t limit = e.s->heap.limit;
+    e.s->heap.limit = e.s->heap.used;
+    wp_exec *x4 = NULL;
+    CHECK_EQ(wp_exec_new(e.s, &x4, &err), WP_ERR_NOMEM);
+    e.s->heap.limit = e.s->heap.used + 4096; /* room for the exec, not for its stack */
+    CHECK_EQ(wp_exec_new(e.s, &x4, &err), WP_OK);
+    if (!x4) {
+        teardown(&e);
+        return;
+    }
+    CHECK_EQ(wp_exec_begin(x4, fn(&e, "fib"), &a, 1, &err), WP_ERR_NOMEM);
+    e.s->heap.limit = limit;
+    CHECK_EQ(wp_call(x4, fn(&e, "fib"), &a, 1, &r, 1, NULL, &err), WP_OK);
+    CHECK_EQ(r.of.i32, 55);
+    CHECK_EQ(wp_exec_trap(x4)->kind, WP_TRAP_NONE);
+    CHECK(strcmp(wp_trap_text(WP_TRAP_MEMORY_OOB), "out of bounds memory access") == 0);
+    CHECK(strcmp(wp_trap_text((wp_trap_kind)999), "unknown trap") == 0);
+    teardown(&e);
+}
+
+/* ---- Out of memory while compiling ------------------------------------------------------ */
+
+typedef struct fail_heap {
+    long fail_at;
+    long count;
+} fail_heap;
+
+static void *failing_realloc(void *ud, void *ptr, size_t old_size, size_t new_size) {
+    fail_heap *fh = ud;
+    (void)old_size;
+    if (new_size == 0) {
+        free(ptr);
+        return NULL;
+    }
+    if (new_size > old_size && fh->count++ == fh->fail_at)
+        return NULL;
+    return realloc(ptr, new_size);
+}
+
+static void test_compile_nomem(void) {
+    size_t len = 0;
+    unsigned char *bytes = test_fixture("exec_flow", &len);
+    if (!bytes)
+        return;
+    long k = 0;
+    for (;; k++) {
+        fail_heap fh = {k, 0};
+        wp_heap h = {failing_realloc, &fh, 0, SIZE_MAX, false};
+        wp_module *m = NULL;
+        wp_err err;
+        wp_status st = wp_module_decode_in(&h, bytes, len, &m, &err);
+        if (st == WP_OK) {
+            wp_module_free(m);
+            CHECK_EQ(h.used, 0);
+            break;
+        }
+        CHECK_EQ(st, WP_ERR_NOMEM);
+        CHECK_EQ(h.used, 0); /* nothing leaked */
+    }
+    CHECK(k > 10);
+    free(bytes);
+}
+
+int main(void) {
+    RUN_TEST(test_integer_edges);
+    RUN_TEST(test_float_edges);
+    RUN_TEST(test_multi_value);
+    RUN_TEST(test_locals_and_stack);
+    RUN_TEST(test_branches);
+    RUN_TEST(test_memory_access);
+    RUN_TEST(test_trap_kinds);
+    RUN_TEST(test_stack_limits);
+    RUN_TEST(test_budget);
+    RUN_TEST(test_fuel);
+    RUN_TEST(test_host_pending);
+    RUN_TEST(test_host_direct);
+    RUN_TEST(test_host_trap_and_exit);
+    RUN_TEST(test_host_nested);
+    RUN_TEST(test_cross_instance);
+    RUN_TEST(test_api_errors);
+    RUN_TEST(test_exec_objects);
+    RUN_TEST(test_compile_nomem);
+    return TEST_EXIT();
+}
