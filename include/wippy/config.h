@@ -30,4 +30,8 @@
 #define WP_WAT_MAX_DEPTH 1000u /* nesting of blocks and folded instructions in module text */
 #endif
 
+#ifndef WP_WASI_MAX_FDS
+#define WP_WASI_MAX_FDS 4096u /* open descriptors per WASI guest */
+#endif
+
 #endif

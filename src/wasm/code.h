@@ -84,11 +84,26 @@ typedef union wp_cell {
     X(I64_STORE8) X(I64_STORE16) X(I64_STORE32)
 
 /* Binary operators with their second operand loaded from memory at its natural width (an
- * i32/i64/f32/f64.load fused into the operator): NAME_SM (dst, slot a, slot addr, offset). */
+ * i32/i64/f32/f64.load fused into the operator): NAME_SM (dst, slot a, slot addr, offset),
+ * NAME_SMI (dst, slot a, slot addr, offset, immediate k) loading at (uint32)(addr + k), and
+ * NAME_RMW (slot a, slot addr, offset) storing the result back where it loaded from. */
 #define WP_BINOPS_MEM(X)                                                                           \
     X(I32_ADD) X(I32_SUB) X(I32_MUL) X(I32_AND) X(I32_OR) X(I32_XOR)                               \
     X(I64_ADD) X(I64_SUB) X(I64_MUL) X(I64_AND) X(I64_OR) X(I64_XOR)                               \
     X(F32_ADD) X(F32_SUB) X(F32_MUL) X(F32_DIV) X(F64_ADD) X(F64_SUB) X(F64_MUL) X(F64_DIV)
+
+/* The same for i32 operators on an i16 loaded with sign extension (int16 arithmetic):
+ * NAME_SM16 and NAME_SMI16, laid out as NAME_SM and NAME_SMI. */
+#define WP_BINOPS_MEM16(X) X(I32_ADD) X(I32_MUL)
+
+/* An add fused with a following compare-and-branch backwards (a loop counter): ABR_<cmp>_<add
+ * form><compare form> (x, y, k or slot z, a, b, target): x = y + k (K) or y + z (V), then jump
+ * back when a <cmp> b, b a slot (S) or an immediate (I). The add and compare have one width. */
+#define WP_ABRCMPS(X) WP_BRCMPS(X)
+
+/* Float multiply fused with the add or subtract that consumes it (two roundings, as the two
+ * instructions): MADD d = a*b + c, MSUB d = a*b - c, NMSUB d = c - a*b; (d, a, b, c). */
+#define WP_MULADDS(X) X(F32_MADD) X(F32_MSUB) X(F32_NMSUB) X(F64_MADD) X(F64_MSUB) X(F64_NMSUB)
 
 /* Every other internal instruction, with its operand cells. */
 #define WP_IOPS_MISC(X)                                                                            \
@@ -110,6 +125,11 @@ typedef union wp_cell {
     X(CALL_FUNC)     /* function index in the instance, base slot */                               \
     X(CALL_INDIRECT) /* type index, table index, base slot, index slot */                          \
     X(MOV)           /* dst, src */                                                                \
+    X(MOV2)          /* dst, src, dst2, src2: two MOVs in order */                                 \
+    X(COPY1)         /* d, kd, offd, s, ks, offs: a load of N bytes at (uint32)(s + ks) + offs */  \
+    X(COPY2)         /* stored at (uint32)(d + kd) + offd (both checked, the load first) */       \
+    X(COPY4)                                                                                       \
+    X(COPY8)                                                                                       \
     X(CONST)         /* dst, bits */                                                               \
     X(SELECT)        /* dst, a, b, cond */                                                         \
     X(GLOBAL_GET)    /* dst, global index */                                                       \
@@ -128,12 +148,14 @@ typedef union wp_cell {
     X(TABLE_COPY)    /* dst table, src table, d, s, n */                                           \
     X(TABLE_INIT)    /* elem index, table, d, s, n */                                              \
     X(ELEM_DROP)     /* elem index */                                                              \
-    X(REF_FUNC)      /* dst, function index */
+    X(REF_FUNC)      /* dst, function index */                                                     \
+    X(ABR_NZ_K)      /* x, y, k, a, target: x = y + k (i32), then jump back when a != 0 */
 
 /* The internal opcodes, in this order (the compiler relies on the forms being adjacent). */
-#define WP_IOPS(X_BIN, X_BR, X_BRB, X_ONE, X_LOAD, X_STORE, X_MEM)                                 \
-    WP_BINOPS(X_BIN) WP_BRCMPS(X_BR) WP_BRCMPS(X_BRB) WP_UNOPS(X_ONE) WP_UNOPS_FC(X_ONE)           \
-        WP_LOADS(X_LOAD) WP_STORES(X_STORE) WP_BINOPS_MEM(X_MEM) WP_IOPS_MISC(X_ONE)
+#define WP_IOPS(X_BIN, X_BR, X_BRB, X_ABR, X_ONE, X_LOAD, X_STORE, X_MEM, X_MEM16)                 \
+    WP_BINOPS(X_BIN) WP_BRCMPS(X_BR) WP_BRCMPS(X_BRB) WP_ABRCMPS(X_ABR) WP_UNOPS(X_ONE)           \
+        WP_UNOPS_FC(X_ONE) WP_LOADS(X_LOAD) WP_STORES(X_STORE) WP_BINOPS_MEM(X_MEM)                \
+            WP_BINOPS_MEM16(X_MEM16) WP_MULADDS(X_ONE) WP_IOPS_MISC(X_ONE)
 
 typedef enum wp_iop {
 #define X_BIN(name, comm) WP_I_##name##_SS, WP_I_##name##_SI,
@@ -142,8 +164,12 @@ typedef enum wp_iop {
 #define X_ONE(name) WP_I_##name,
 #define X_LOAD(name) WP_I_##name, WP_I_##name##_AI, WP_I_##name##_AS,
 #define X_STORE(name) WP_I_##name, WP_I_##name##_VI, WP_I_##name##_AI, WP_I_##name##_AS,
-#define X_MEM(name) WP_I_##name##_SM,
-    WP_IOPS(X_BIN, X_BR, X_BRB, X_ONE, X_LOAD, X_STORE, X_MEM)
+#define X_MEM(name) WP_I_##name##_SM, WP_I_##name##_SMI, WP_I_##name##_RMW,
+#define X_ABR(name) WP_I_ABR_##name##_KS, WP_I_ABR_##name##_KI, WP_I_ABR_##name##_VS,             \
+                    WP_I_ABR_##name##_VI,
+#define X_MEM16(name) WP_I_##name##_SM16, WP_I_##name##_SMI16,
+    WP_IOPS(X_BIN, X_BR, X_BRB, X_ABR, X_ONE, X_LOAD, X_STORE, X_MEM, X_MEM16)
+#undef X_MEM16
 #undef X_BIN
 #undef X_BR
 #undef X_BRB
@@ -151,6 +177,7 @@ typedef enum wp_iop {
 #undef X_LOAD
 #undef X_STORE
 #undef X_MEM
+#undef X_ABR
         WP_I_COUNT
 } wp_iop;
 

@@ -74,19 +74,33 @@ typedef struct comp {
      * of its destination slot (-1 if it has none that may be redirected). */
     int64_t last_start;
     int64_t last_dst;
+    int64_t prev_start; /* the instruction before the last one, under the same condition */
 } comp;
 
+static uint32_t read_u32(comp *c);
+
 /* ---- Buffers ----------------------------------------------------------------------------- */
+
+/* After a failure the function's code is discarded; until then, fusions must not look at
+ * half-emitted instructions. */
+static void fail(comp *c) {
+    c->failed = true;
+    c->last_start = c->last_dst = c->prev_start = -1;
+}
 
 static bool grow(comp *c, void **arr, uint32_t *cap, uint32_t need, size_t elem) {
     if (need <= *cap)
         return true;
+    if (need > UINT32_MAX / 2) {
+        fail(c);
+        return false;
+    }
     uint32_t ncap = *cap ? *cap : 16;
     while (ncap < need)
         ncap *= 2;
     void *p = wp_heap_realloc(c->heap, *arr, (size_t)*cap * elem, (size_t)ncap * elem);
     if (!p) {
-        c->failed = true;
+        fail(c);
         return false;
     }
     *arr = p;
@@ -103,6 +117,7 @@ static void emit_u(comp *c, uint64_t v) {
 static void emit_op(comp *c, wp_iop op) {
     if (!grow(c, (void **)&c->starts, &c->cap_starts, c->nstarts + 1, sizeof(uint32_t)))
         return;
+    c->prev_start = c->last_start;
     c->last_start = c->ncells;
     c->last_dst = -1;
     c->starts[c->nstarts++] = c->ncells;
@@ -119,8 +134,25 @@ static void emit_dst(comp *c, uint32_t slot) {
 static void drop_last(comp *c) {
     c->ncells = (uint32_t)c->last_start;
     c->nstarts--;
-    c->last_start = -1;
+    c->last_start = c->prev_start;
+    c->prev_start = -1;
     c->last_dst = -1;
+}
+
+/* Removes the instruction before the last one, moving the last one down over it. Only for a
+ * last instruction that is no branch (no fixup chain points into it). */
+static void remove_prev(comp *c) {
+    uint32_t to = (uint32_t)c->prev_start;
+    uint32_t from = (uint32_t)c->last_start;
+    uint32_t len = from - to;
+    memmove(&c->cells[to], &c->cells[from], (c->ncells - from) * sizeof(wp_cell));
+    c->ncells -= len;
+    c->nstarts--;
+    c->starts[c->nstarts - 1] = to;
+    c->last_start = to;
+    if (c->last_dst >= 0)
+        c->last_dst -= len;
+    c->prev_start = -1;
 }
 
 /* ---- Virtual stack ----------------------------------------------------------------------- */
@@ -139,7 +171,7 @@ static void push_temp(comp *c) { push(c, V_TEMP, home(c, c->sp), 0); }
 
 static vent pop(comp *c) {
     if (c->sp == 0 || c->failed) { /* only after a failure: the input is validated */
-        c->failed = true;
+        fail(c);
         return (vent){V_CONST, 0, 0};
     }
     return c->vs[--c->sp];
@@ -151,6 +183,11 @@ static void move_to(comp *c, uint32_t dst, vent e) {
         emit_op(c, WP_I_CONST);
         emit_u(c, dst);
         emit_u(c, e.bits);
+    } else if (e.slot != dst && c->last_start >= 0 && c->cells[c->last_start].u == WP_I_MOV &&
+               c->last_start + 3 == c->ncells) {
+        c->cells[c->last_start].u = WP_I_MOV2; /* joins the MOV just before */
+        emit_u(c, dst);
+        emit_u(c, e.slot);
     } else if (e.slot != dst) {
         emit_op(c, WP_I_MOV);
         emit_u(c, dst);
@@ -231,6 +268,7 @@ static void bind(comp *c, uint32_t *chain) {
     }
     *chain = 0;
     c->last_start = -1;
+    c->prev_start = -1;
     c->last_dst = -1;
 }
 
@@ -295,6 +333,7 @@ typedef struct cond {
     wp_iop cmp; /* C_CMP: the BR_*_SS or BR_*_SI instruction that jumps when true */
     uint64_t a;
     uint64_t b;
+    int64_t add_start; /* an i32/i64.add just before, of the comparison's width; else -1 */
 } cond;
 
 /* Position of a comparison within its group of ten (EQ NE LT_S LT_U GT_S GT_U LE_S LE_U
@@ -305,19 +344,32 @@ static wp_iop brcmp(unsigned group, unsigned k, bool imm) {
     return (wp_iop)(WP_I_BR_I32_EQ_SS + (group * 10 + k) * 2 + imm);
 }
 
+/* The start of the last instruction if it is an add (i32 or, if wide, i64), else -1. */
+static int64_t add_before(const comp *c, bool wide) {
+    if (c->last_start < 0)
+        return -1;
+    uint64_t op = c->cells[c->last_start].u;
+    if (op == (wide ? WP_I_I64_ADD_SI : WP_I_I32_ADD_SI) ||
+        op == (wide ? WP_I_I64_ADD_SS : WP_I_I32_ADD_SS))
+        return c->last_start;
+    return -1;
+}
+
 /* Takes the branch condition e (just popped). If the last instruction computed it with an
  * integer comparison or eqz, that instruction is removed and fused into the branch. */
 static cond take_cond(comp *c, vent e) {
-    cond cd = {C_SLOT, WP_I_COUNT, 0, 0};
+    cond cd = {C_SLOT, WP_I_COUNT, 0, 0, -1};
     if (e.kind == V_TEMP && c->last_dst >= 0 && c->cells[c->last_dst].u == e.slot) {
         const wp_cell *in = &c->cells[c->last_start];
         uint64_t op = in[0].u;
-        if (op <= WP_I_I64_GE_U_SI) { /* WP_I_I32_EQ_SS is 0: the integer comparisons come first */
+        /* The integer comparisons come first in wp_iop: I32_EQ_SS is 0. */
+        if (op <= WP_I_I64_GE_U_SI) {
             cd.kind = C_CMP;
             cd.cmp = (wp_iop)(WP_I_BR_I32_EQ_SS + (op - WP_I_I32_EQ_SS));
             cd.a = in[2].u;
             cd.b = in[3].u;
             drop_last(c);
+            cd.add_start = add_before(c, op >= WP_I_I64_EQ_SS);
             return cd;
         }
         if (op == WP_I_I32_EQZ || op == WP_I_I64_EQZ) {
@@ -327,6 +379,8 @@ static cond take_cond(comp *c, vent e) {
             return cd;
         }
     }
+    if (e.kind != V_CONST)
+        cd.add_start = add_before(c, false);
     cd.a = slot_of(c, e, home(c, c->sp));
     return cd;
 }
@@ -340,6 +394,31 @@ static wp_iop backward(wp_iop op) {
     case WP_I_JMP_Z64: return WP_I_JMP_Z64_BACK;
     default: return (wp_iop)(op - WP_I_BR_I32_EQ_SS + WP_I_BRB_I32_EQ_SS);
     }
+}
+
+/* Fuses the add just before a backward compare-and-branch (op: its BR_ form, or JMP_NZ) into
+ * one ABR_ instruction (code.h). */
+static void emit_add_branch(comp *c, const cond *cd, wp_iop op, int64_t known) {
+    const wp_cell *in = &c->cells[c->last_start];
+    uint64_t add = in[0].u;
+    uint64_t x = in[1].u;
+    uint64_t y = in[2].u;
+    uint64_t k = in[3].u;
+    bool by_slot = add == WP_I_I32_ADD_SS || add == WP_I_I64_ADD_SS;
+    drop_last(c);
+    if (op == WP_I_JMP_NZ) {
+        emit_op(c, WP_I_ABR_NZ_K);
+    } else {
+        unsigned idx = (unsigned)(op - WP_I_BR_I32_EQ_SS); /* (group * 10 + k) * 2 + imm */
+        emit_op(c, (wp_iop)(WP_I_ABR_I32_EQ_KS + (idx / 2) * 4 + by_slot * 2 + idx % 2));
+    }
+    emit_u(c, x);
+    emit_u(c, y);
+    emit_u(c, k);
+    emit_u(c, cd->a);
+    if (op != WP_I_JMP_NZ)
+        emit_u(c, cd->b);
+    emit_target(c, NULL, known);
 }
 
 /* Emits a jump taken when the condition equals 'when': forwards onto *chain, or backwards to
@@ -357,6 +436,12 @@ static void emit_cond_jump(comp *c, const cond *cd, bool when, uint32_t *chain, 
     case C_EQZ64: op = when ? WP_I_JMP_Z64 : WP_I_JMP_NZ64; break;
     default: op = when ? WP_I_JMP_NZ : WP_I_JMP_Z; break;
     }
+    if (known >= 0 && cd->add_start >= 0 && cd->add_start == c->last_start &&
+        (cd->kind == C_CMP ||
+         (op == WP_I_JMP_NZ && c->cells[cd->add_start].u == WP_I_I32_ADD_SI))) {
+        emit_add_branch(c, cd, op, known);
+        return;
+    }
     emit_op(c, known >= 0 ? backward(op) : op);
     emit_u(c, cd->a);
     if (cd->kind == C_CMP)
@@ -369,7 +454,7 @@ static void emit_cond_jump(comp *c, const cond *cd, bool when, uint32_t *chain, 
 static void read_blocktype(comp *c, uint32_t *np, uint32_t *nr) {
     int64_t bt = 0;
     if (!rd_s33(&c->rd, &bt))
-        c->failed = true;
+        fail(c);
     *np = 0;
     *nr = 0;
     if (bt == -64 || c->failed)
@@ -394,7 +479,7 @@ static cframe *push_frame(comp *c, uint8_t kind, uint32_t np, uint32_t nr) {
 
 static cframe *label(comp *c, uint32_t depth) {
     if (depth >= c->nfr) {
-        c->failed = true;
+        fail(c);
         return &c->fr[0];
     }
     return &c->fr[c->nfr - 1 - depth];
@@ -505,10 +590,36 @@ static void do_br_if(comp *c, uint32_t depth) {
     bind(c, &skip);
 }
 
+/* Fills br_table's target cell 'at' for the label at 'depth'. Targets whose values need
+ * moving, and loops (a backward jump spends a reduction), go through a stub after the table:
+ * the moves, then a jump; stubs[depth] remembers each stub (cell + 1) so labels share one. */
+static void br_table_target(comp *c, uint32_t at, uint32_t depth, uint32_t *stubs) {
+    cframe *f = label(c, depth);
+    if (c->failed)
+        return;
+    if (f->kind != F_FUNC && f->kind != F_LOOP && !needs_moves(c, f)) {
+        uint32_t saved = c->ncells;
+        c->ncells = at; /* emit the target cell in place */
+        emit_frame_target(c, f);
+        c->ncells = saved;
+        return;
+    }
+    if (!stubs[depth]) {
+        stubs[depth] = c->ncells + 1;
+        if (f->kind == F_FUNC) {
+            emit_return(c);
+        } else {
+            branch_moves(c, f);
+            emit_jump(c, f);
+        }
+    }
+    c->cells[at].i = (int64_t)stubs[depth] - 1 - (int64_t)at;
+}
+
 static void do_br_table(comp *c) {
     uint32_t n = 0;
     if (!rd_u32(&c->rd, &n) || n > rd_remaining(&c->rd)) {
-        c->failed = true;
+        fail(c);
         return;
     }
     vent e = pop(c);
@@ -517,44 +628,16 @@ static void do_br_table(comp *c) {
     emit_u(c, s);
     emit_u(c, n);
     uint32_t first = c->ncells;
-    uint32_t *depths = wp_heap_calloc(c->heap, (size_t)n + 1, sizeof(uint32_t));
-    if (!depths) {
-        c->failed = true;
+    for (uint32_t i = 0; i <= n && !c->failed; i++)
+        emit_u(c, read_u32(c)); /* the depth, until replaced by the target */
+    uint32_t *stubs = wp_heap_calloc(c->heap, c->nfr, sizeof(uint32_t));
+    if (!stubs) {
+        fail(c);
         return;
     }
-    for (uint32_t i = 0; i <= n && !c->failed; i++) {
-        if (!rd_u32(&c->rd, &depths[i]))
-            c->failed = true;
-        emit_u(c, 0);
-    }
-    /* Targets whose values need moving, and loops (a backward jump spends a reduction), go
-     * through a stub after the table: the moves, then a jump. One stub per distinct label. */
-    for (uint32_t i = 0; i <= n && !c->failed; i++) {
-        cframe *f = label(c, depths[i]);
-        uint32_t at = first + i;
-        if (f->kind != F_FUNC && f->kind != F_LOOP && !needs_moves(c, f)) {
-            uint32_t saved = c->ncells;
-            c->ncells = at; /* emit the target cell in place */
-            emit_frame_target(c, f);
-            c->ncells = saved;
-            continue;
-        }
-        uint32_t j = 0;
-        while (j < i && depths[j] != depths[i])
-            j++;
-        if (j < i) {
-            c->cells[at].i = (int64_t)(first + j) + c->cells[first + j].i - (int64_t)at;
-            continue;
-        }
-        c->cells[at].i = (int64_t)c->ncells - (int64_t)at;
-        if (f->kind == F_FUNC) {
-            emit_return(c);
-        } else {
-            branch_moves(c, f);
-            emit_jump(c, f);
-        }
-    }
-    wp_heap_free(c->heap, depths, ((size_t)n + 1) * sizeof(uint32_t));
+    for (uint32_t i = 0; i <= n && !c->failed; i++)
+        br_table_target(c, first + i, (uint32_t)c->cells[first + i].u, stubs);
+    wp_heap_free(c->heap, stubs, (size_t)c->nfr * sizeof(uint32_t));
     c->reachable = false;
 }
 
@@ -563,7 +646,7 @@ static void do_br_table(comp *c) {
 /* Puts the top n values into their home slots, pops them and returns the first one's slot. */
 static uint32_t take_args(comp *c, uint32_t n) {
     if (n > c->sp) {
-        c->failed = true;
+        fail(c);
         return 0;
     }
     for (uint32_t i = c->sp - n; i < c->sp; i++)
@@ -575,7 +658,7 @@ static uint32_t take_args(comp *c, uint32_t n) {
 static void do_call(comp *c, wp_code **codes, uint32_t fi) {
     const wp_module *m = c->m;
     if (fi >= m->nfuncs) {
-        c->failed = true;
+        fail(c);
         return;
     }
     const wp_functype *t = wp__func_type(m, fi);
@@ -597,7 +680,7 @@ static void do_call_indirect(comp *c) {
     uint32_t ti = 0;
     uint32_t table = 0;
     if (!rd_u32(&c->rd, &ti) || !rd_u32(&c->rd, &table) || ti >= c->m->ntypes) {
-        c->failed = true;
+        fail(c);
         return;
     }
     const wp_functype *t = &c->m->types[c->m->canon[ti]];
@@ -717,10 +800,12 @@ static wp_iop mem_form(wp_iop ss, wp_iop *load) {
     }
 }
 
-/* Is e the result of the last instruction, a plain load of kind 'load'? */
+/* Is e the result of the last instruction, a load of kind 'load' (plain or _AI form)? */
 static bool is_last_load(const comp *c, vent e, wp_iop load) {
-    return e.kind == V_TEMP && c->last_dst >= 0 && c->cells[c->last_dst].u == e.slot &&
-           c->cells[c->last_start].u == (uint64_t)load;
+    if (e.kind != V_TEMP || c->last_dst < 0 || c->cells[c->last_dst].u != e.slot)
+        return false;
+    uint64_t op = c->cells[c->last_start].u;
+    return op == (uint64_t)load || op == (uint64_t)load + 1;
 }
 
 /* Fuses a binary operator with the load that just produced one of its operands. */
@@ -729,6 +814,11 @@ static bool try_mem_binop(comp *c, wp_iop ss, bool comm, vent a, vent b) {
     wp_iop sm = mem_form(ss, &load);
     if (sm == WP_I_COUNT || a.kind == V_CONST || b.kind == V_CONST)
         return false;
+    if (!is_last_load(c, b, load) && !is_last_load(c, a, load) &&
+        (ss == WP_I_I32_ADD_SS || ss == WP_I_I32_MUL_SS)) {
+        load = WP_I_I32_LOAD16_S; /* int16 arithmetic: the _SM16 forms */
+        sm = ss == WP_I_I32_ADD_SS ? WP_I_I32_ADD_SM16 : WP_I_I32_MUL_SM16;
+    }
     if (!is_last_load(c, b, load)) {
         if (!comm || !is_last_load(c, a, load))
             return false;
@@ -736,14 +826,58 @@ static bool try_mem_binop(comp *c, wp_iop ss, bool comm, vent a, vent b) {
         a = b;
         b = t;
     }
-    uint64_t addr = c->cells[c->last_start + 2].u;
-    uint64_t offset = c->cells[c->last_start + 3].u;
+    const wp_cell *in = &c->cells[c->last_start];
+    bool plus = in[0].u != (uint64_t)load; /* the _AI form: address + immediate */
+    uint64_t addr = in[2].u;
+    uint64_t offset = in[3].u;
+    uint64_t k = plus ? in[4].u : 0;
     drop_last(c);
-    emit_op(c, sm);
+    emit_op(c, (wp_iop)(sm + plus));
     emit_dst(c, home(c, c->sp));
     emit_u(c, a.slot);
     emit_u(c, addr);
     emit_u(c, offset);
+    if (plus)
+        emit_u(c, k);
+    push_temp(c);
+    return true;
+}
+
+/* Is e the result of the last instruction, an instruction 'op'? */
+static bool is_last(const comp *c, vent e, wp_iop op) {
+    return e.kind == V_TEMP && c->last_dst >= 0 && c->cells[c->last_dst].u == e.slot &&
+           c->cells[c->last_start].u == (uint64_t)op;
+}
+
+/* Fuses a float add or subtract with the multiply that just produced one operand. */
+static bool try_muladd(comp *c, wp_iop ss, vent a, vent b) {
+    bool wide = ss == WP_I_F64_ADD_SS || ss == WP_I_F64_SUB_SS;
+    bool add = ss == WP_I_F32_ADD_SS || ss == WP_I_F64_ADD_SS;
+    if ((!add && ss != WP_I_F32_SUB_SS && ss != WP_I_F64_SUB_SS) || a.kind == V_CONST ||
+        b.kind == V_CONST)
+        return false;
+    wp_iop mul = wide ? WP_I_F64_MUL_SS : WP_I_F32_MUL_SS;
+    wp_iop base = wide ? WP_I_F64_MADD : WP_I_F32_MADD; /* MADD, MSUB, NMSUB */
+    vent other;
+    wp_iop op;
+    if (is_last(c, b, mul)) {
+        other = a;
+        op = add ? base : (wp_iop)(base + 2);
+    } else if (is_last(c, a, mul)) {
+        other = b;
+        op = add ? base : (wp_iop)(base + 1);
+    } else {
+        return false;
+    }
+    const wp_cell *in = &c->cells[c->last_start];
+    uint64_t x = in[2].u;
+    uint64_t y = in[3].u;
+    drop_last(c);
+    emit_op(c, op);
+    emit_dst(c, home(c, c->sp));
+    emit_u(c, x);
+    emit_u(c, y);
+    emit_u(c, other.slot);
     push_temp(c);
     return true;
 }
@@ -751,7 +885,7 @@ static bool try_mem_binop(comp *c, wp_iop ss, bool comm, vent a, vent b) {
 static void do_binop(comp *c, uint8_t op, wp_iop ss, bool comm) {
     vent b = pop(c);
     vent a = pop(c);
-    if (try_mem_binop(c, ss, comm, a, b))
+    if (try_mem_binop(c, ss, comm, a, b) || try_muladd(c, ss, a, b))
         return;
     uint32_t dst = home(c, c->sp);
     if (a.kind == V_CONST && b.kind != V_CONST) {
@@ -809,7 +943,7 @@ static uint32_t read_memarg(comp *c) {
     uint32_t align;
     uint32_t offset = 0;
     if (!rd_u32(&c->rd, &align) || !rd_u32(&c->rd, &offset))
-        c->failed = true;
+        fail(c);
     return offset;
 }
 
@@ -846,15 +980,124 @@ static void do_load(comp *c, wp_iop iop) {
     push_temp(c);
 }
 
+/* The natural store of an operator's type, from its name ("F64_ADD"). */
+static wp_iop natural_store(const char *name) {
+    bool wide = name[1] == '6';
+    if (name[0] == 'F')
+        return wide ? WP_I_F64_STORE : WP_I_F32_STORE;
+    return wide ? WP_I_I64_STORE : WP_I_I32_STORE;
+}
+
+/* A store of the result of a memory-operand operator back to the place it loaded from (x[i]
+ * += y) becomes one read-modify-write instruction. */
+static bool try_rmw(comp *c, wp_iop store, vent v, vent e, uint64_t offset) {
+    if (v.kind != V_TEMP || e.kind == V_CONST || c->last_dst < 0 ||
+        c->cells[c->last_dst].u != v.slot)
+        return false;
+    const wp_cell *in = &c->cells[c->last_start];
+    wp_iop rmw;
+    switch (in[0].u) {
+#define X(name)                                                                                    \
+    case WP_I_##name##_SM:                                                                         \
+        rmw = natural_store(#name) == store ? WP_I_##name##_RMW : WP_I_COUNT;                      \
+        break;
+        WP_BINOPS_MEM(X)
+#undef X
+    default:
+        return false;
+    }
+    if (rmw == WP_I_COUNT || in[3].u != e.slot || in[4].u != offset)
+        return false;
+    uint64_t a = in[2].u;
+    drop_last(c);
+    emit_op(c, rmw);
+    emit_u(c, a);
+    emit_u(c, e.slot);
+    emit_u(c, offset);
+    return true;
+}
+
+/* The store's address e was computed by an i32.add just before the instruction that computed
+ * its value v: that add moves into the store (returns the form, as take_add) if the value's
+ * instruction, which now runs first, does not overwrite the add's operands. */
+static int take_add_before(comp *c, vent v, vent e, uint64_t *a, uint64_t *b) {
+    if (v.kind != V_TEMP || e.kind != V_TEMP || c->prev_start < 0 || c->last_dst < 0 ||
+        c->cells[c->last_dst].u != v.slot)
+        return 0;
+    const wp_cell *add = &c->cells[c->prev_start];
+    if ((add[0].u != WP_I_I32_ADD_SI && add[0].u != WP_I_I32_ADD_SS) || add[1].u != e.slot)
+        return 0;
+    bool by_slot = add[0].u == WP_I_I32_ADD_SS;
+    if (add[2].u == v.slot || (by_slot && add[3].u == v.slot))
+        return 0;
+    *a = add[2].u;
+    *b = add[3].u;
+    remove_prev(c);
+    return by_slot ? 2 : 1;
+}
+
+/* The access width of a load in plain or _AI form, else 0. */
+static unsigned load_width(uint64_t iop) {
+    switch (iop) {
+#define X(name)                                                                                    \
+    case WP_I_##name:                                                                              \
+    case WP_I_##name##_AI:                                                                         \
+        return wp__ops[WP_OP_##name].access_bytes;
+        WP_LOADS(X)
+#undef X
+    default:
+        return 0;
+    }
+}
+
+/* A store of the value just loaded, of the same width, becomes a COPY<width>. The store's
+ * address is a slot, a constant or an i32.add with an immediate just before the load. */
+static bool try_copy(comp *c, unsigned width, vent v, vent e, uint64_t offset) {
+    if (v.kind != V_TEMP || c->last_dst < 0 || c->cells[c->last_dst].u != v.slot ||
+        load_width(c->cells[c->last_start].u) != width)
+        return false;
+    const wp_cell *ld = &c->cells[c->last_start];
+    bool plus = (ld[0].u - WP_I_I32_LOAD) % 3 == 1; /* the _AI form (loads come in threes) */
+    uint64_t src[3] = {ld[2].u, plus ? ld[4].u : 0, ld[3].u};
+    uint64_t dst[3] = {e.slot, 0, offset};
+    bool add_before = false;
+    if (e.kind == V_CONST) {
+        dst[0] = c->zslot;
+        dst[2] += (uint32_t)e.bits;
+    } else if (e.kind == V_TEMP && c->prev_start >= 0 &&
+               c->cells[c->prev_start].u == WP_I_I32_ADD_SI &&
+               c->cells[c->prev_start + 1].u == e.slot && c->cells[c->prev_start + 2].u != v.slot) {
+        /* The address add ran just before the load, which does not touch its operand (a
+         * stack position below the load's). */
+        dst[0] = c->cells[c->prev_start + 2].u;
+        dst[1] = c->cells[c->prev_start + 3].u;
+        add_before = true;
+    }
+    drop_last(c);
+    if (add_before)
+        drop_last(c);
+    emit_op(c, width == 1 ? WP_I_COPY1 : width == 2 ? WP_I_COPY2
+               : width == 4 ? WP_I_COPY4 : WP_I_COPY8);
+    for (int i = 0; i < 3; i++)
+        emit_u(c, dst[i]);
+    for (int i = 0; i < 3; i++)
+        emit_u(c, src[i]);
+    return true;
+}
+
 /* Stores: iop is the plain form; iop + 1 takes an immediate value; + 2 and + 3 add an
  * immediate or a slot to the address. */
-static void do_store(comp *c, wp_iop iop) {
+static void do_store(comp *c, wp_iop iop, unsigned width) {
     uint64_t offset = read_memarg(c);
     vent v = pop(c);
     vent e = pop(c);
+    if (try_rmw(c, iop, v, e, offset) || try_copy(c, width, v, e, offset))
+        return;
     uint64_t a;
     uint64_t b = 0;
-    int form = take_address(c, e, v.kind != V_CONST, &a, &b, &offset);
+    int form = take_add_before(c, v, e, &a, &b);
+    if (form == 0)
+        form = take_address(c, e, v.kind != V_CONST, &a, &b, &offset);
     if (v.kind == V_CONST) {
         emit_op(c, (wp_iop)(iop + 1));
         emit_u(c, a);
@@ -911,14 +1154,14 @@ static void do_effect_op(comp *c, wp_iop op, uint32_t nimm, const uint64_t *imm,
 static uint32_t read_u32(comp *c) {
     uint32_t v = 0;
     if (!rd_u32(&c->rd, &v))
-        c->failed = true;
+        fail(c);
     return v;
 }
 
 static uint8_t read_u8(comp *c) {
     uint8_t v = 0;
     if (!rd_u8(&c->rd, &v))
-        c->failed = true;
+        fail(c);
     return v;
 }
 
@@ -993,7 +1236,7 @@ static void do_fc(comp *c) {
         do_effect_op(c, WP_I_TABLE_FILL, 1, imm, 3);
         return;
     default:
-        c->failed = true;
+        fail(c);
     }
 }
 
@@ -1017,7 +1260,7 @@ static void skip_imm(comp *c, uint8_t op) {
     if (op == WP_OP_PREFIX_FC) {
         uint32_t sub = read_u32(c);
         if (sub >= WP_OPFC_COUNT || !wp__ops_fc[sub].name) {
-            c->failed = true;
+            fail(c);
             return;
         }
         switch (wp__ops_fc[sub].imm) {
@@ -1031,7 +1274,7 @@ static void skip_imm(comp *c, uint8_t op) {
     }
     switch (wp__ops[op].imm) {
     case WP_IMM_NONE: return;
-    case WP_IMM_BLOCKTYPE: if (!rd_s33(&c->rd, &v)) c->failed = true; return;
+    case WP_IMM_BLOCKTYPE: if (!rd_s33(&c->rd, &v)) fail(c); return;
     case WP_IMM_LABEL: case WP_IMM_FUNC: case WP_IMM_LOCAL: case WP_IMM_GLOBAL:
     case WP_IMM_TABLE: read_u32(c); return;
     case WP_IMM_BR_TABLE:
@@ -1041,14 +1284,14 @@ static void skip_imm(comp *c, uint8_t op) {
         return;
     case WP_IMM_CALL_INDIRECT: case WP_IMM_MEMARG: read_u32(c); read_u32(c); return;
     case WP_IMM_MEMIDX: case WP_IMM_REFTYPE: read_u8(c); return;
-    case WP_IMM_I32: case WP_IMM_I64: if (!rd_sleb(&c->rd, 64, &v)) c->failed = true; return;
-    case WP_IMM_F32: if (!rd_bytes(&c->rd, 4, &b)) c->failed = true; return;
-    case WP_IMM_F64: if (!rd_bytes(&c->rd, 8, &b)) c->failed = true; return;
+    case WP_IMM_I32: case WP_IMM_I64: if (!rd_sleb(&c->rd, 64, &v)) fail(c); return;
+    case WP_IMM_F32: if (!rd_bytes(&c->rd, 4, &b)) fail(c); return;
+    case WP_IMM_F64: if (!rd_bytes(&c->rd, 8, &b)) fail(c); return;
     case WP_IMM_SELECT_T:
         n = read_u32(c);
-        if (!rd_bytes(&c->rd, n, &b)) c->failed = true;
+        if (!rd_bytes(&c->rd, n, &b)) fail(c);
         return;
-    default: c->failed = true; return;
+    default: fail(c); return;
     }
 }
 
@@ -1086,7 +1329,7 @@ static void do_const(comp *c, uint8_t op) {
         ok = rd_f64(&c->rd, &d);
     }
     if (!ok)
-        c->failed = true;
+        fail(c);
     push(c, V_CONST, 0, d);
 }
 
@@ -1162,9 +1405,9 @@ static bool live_op(comp *c, wp_code **codes, uint8_t op) {
     else if ((iop = load_of(op)) != WP_I_COUNT && wp__ops[op].sig[1] == ':')
         do_load(c, iop);
     else if (iop != WP_I_COUNT)
-        do_store(c, iop);
+        do_store(c, iop, wp__ops[op].access_bytes);
     else
-        c->failed = true;
+        fail(c);
     return true;
 }
 
@@ -1206,7 +1449,7 @@ static wp_status compile_func(comp *c, wp_code **codes, uint32_t fi) {
     c->zslot = t->nparams + fd->nlocals;
     c->nlocals = c->zslot + 1;
     c->reachable = true;
-    c->last_start = c->last_dst = -1;
+    c->last_start = c->last_dst = c->prev_start = -1;
     c->entry = true;
     if (!grow(c, (void **)&c->zero, &c->cap_zero, c->nlocals + 1, 1))
         return WP_ERR_NOMEM;

@@ -15,8 +15,8 @@
 
 /* One wasm activation. The record of the running function is frames[depth - 1]. */
 typedef struct wp_frame {
-    const wp_cell *ret_pc; /* where the caller goes on after the call */
-    size_t fp;             /* frame base, as a slot index: the stack may move when it grows */
+    const wp_cell *ret_pc; /* where the caller goes on; NULL: the entry frame of a run */
+    wp_slot *fp;           /* frame base (rebased when the stack moves) */
     const wp_code *code;
     wp_instance *inst;
 } wp_frame;
@@ -27,14 +27,19 @@ struct wp_exec {
     wp_object obj;
     wp_store *store;
     wp_slot *stack;
-    size_t stack_cap; /* slots allocated */
-    size_t stack_max; /* slots allowed (store's max_stack_bytes) */
+    wp_slot *stack_end; /* stack + slots allocated */
+    size_t stack_cap;   /* slots allocated */
+    size_t stack_max;   /* slots allowed (store's max_stack_bytes) */
     wp_frame *frames;
+    wp_frame *frames_end; /* frames + frames_cap */
     uint32_t frames_cap;
     uint32_t max_depth;
-    uint32_t depth;
+    uint32_t depth;       /* frames in use (while a run is in progress: as of its last stop) */
+    uint64_t mark;        /* budget at the last charge to the store's fuel */
     int state;
     uint32_t nesting;   /* nested runs in progress (host -> wasm) */
+    uint32_t hosting;   /* host functions in progress: the exec is theirs to call into only
+                           through wp_host_call_nested */
     wp_func *func;      /* the call begun */
     const wp_cell *pc;  /* where a stopped run goes on */
     size_t host_top;    /* first slot above the frame that called the running host function */
@@ -239,7 +244,8 @@ static inline uint64_t sat_u64(double a) {
 
 /* ---- Stack and frames -------------------------------------------------------------------- */
 
-/* Makes room for 'need' slots. False if over the limit or out of memory. */
+/* Makes room for 'need' slots. False if over the limit or out of memory. The stack moves:
+ * the frame records of frames[0..depth) are rebased (callers recompute their own pointers). */
 static bool grow_stack(wp_exec *x, size_t need) {
     if (need <= x->stack_cap)
         return true;
@@ -250,12 +256,17 @@ static bool grow_stack(wp_exec *x, size_t need) {
         ncap *= 2;
     if (ncap > x->stack_max)
         ncap = x->stack_max;
-    wp_slot *p = wp_heap_realloc(&x->store->heap, x->stack, x->stack_cap * sizeof(wp_slot),
-                                 ncap * sizeof(wp_slot));
+    wp_slot *p = wp_heap_alloc(&x->store->heap, ncap * sizeof(wp_slot));
     if (!p)
         return false;
+    if (x->stack_cap)
+        memcpy(p, x->stack, x->stack_cap * sizeof(wp_slot));
+    for (uint32_t i = 0; i < x->depth; i++)
+        x->frames[i].fp = p + (x->frames[i].fp - x->stack);
+    wp_heap_free(&x->store->heap, x->stack, x->stack_cap * sizeof(wp_slot));
     x->stack = p;
     x->stack_cap = ncap;
+    x->stack_end = p + ncap;
     return true;
 }
 
@@ -275,6 +286,7 @@ static bool grow_frames(wp_exec *x, uint32_t need) {
         return false;
     x->frames = p;
     x->frames_cap = ncap;
+    x->frames_end = p + ncap;
     return true;
 }
 
@@ -361,7 +373,9 @@ static wp_host_result call_host(wp_exec *x, wp_func *f, size_t at, wp_instance *
     for (uint32_t i = 0; i < t->nresults; i++)
         res[i] = (wp_val){.type = t->types[t->nparams + i]};
     wp_host_call hc = {x, caller, f};
+    x->hosting++;
     r = f->host(&hc, f->env, args, res);
+    x->hosting--;
     if (r == WP_HOST_OK) {
         for (uint32_t i = 0; i < t->nresults; i++)
             x->stack[at + i] = wp__val_to_slot(res[i]);
@@ -387,10 +401,19 @@ static wp_memory *mem_of(const wp_instance *inst) {
 }
 
 /* Charges the reductions spent since the last charge to the store's fuel. */
-static inline void charge(wp_exec *x, uint64_t *mark, uint64_t budget) {
+static void charge(wp_exec *x, uint64_t budget) {
     if (x->store->cfg.fuel)
-        x->store->fuel -= *mark - budget;
-    *mark = budget;
+        x->store->fuel -= x->mark - budget;
+    x->mark = budget;
+}
+
+/* The budget capped by the fuel left (when the store has fuel), as the new charge mark. */
+static uint64_t refuel(wp_exec *x, uint64_t budget) {
+    const wp_store *s = x->store;
+    if (s->cfg.fuel && budget > s->fuel)
+        budget = s->fuel;
+    x->mark = budget;
+    return budget;
 }
 
 #include "exec_ops.h"
@@ -437,7 +460,7 @@ void wp_exec_free(wp_exec *x) {
 }
 
 static bool busy(const wp_exec *x) {
-    return x->state == X_READY || x->state == X_PENDING || x->nesting > 0;
+    return x->state == X_READY || x->state == X_PENDING || x->nesting > 0 || x->hosting > 0;
 }
 
 static wp_status check_args(const wp_functype *t, const wp_val *args, uint32_t nargs,
@@ -459,7 +482,7 @@ static bool push_entry_frame(wp_exec *x, wp_func *f, size_t at) {
     const wp_code *code = f->code;
     if (!grow_frames(x, x->depth + 1) || !grow_stack(x, at + code->nslots))
         return false;
-    x->frames[x->depth++] = (wp_frame){NULL, at, code, f->inst};
+    x->frames[x->depth++] = (wp_frame){NULL, x->stack + at, code, f->inst};
     memset(x->stack + at + code->nparams, 0, (size_t)code->nlocals * sizeof(wp_slot));
     x->pc = code->cells;
     return true;
@@ -519,7 +542,7 @@ static wp_run_state fail_run(wp_exec *x, const char *msg) {
 }
 
 wp_run_state wp_exec_run(wp_exec *x, uint64_t budget) {
-    if (x->nesting > 0)
+    if (x->nesting > 0 || x->hosting > 0)
         return fail_run(x, "wp_exec_run called inside a host function");
     if (x->state == X_PENDING)
         return WP_RUN_PENDING;
@@ -572,7 +595,7 @@ void wp_exec_resume_trap(wp_exec *x, const char *msg) {
 }
 
 void wp_exec_reset(wp_exec *x) {
-    if (x->nesting > 0)
+    if (x->nesting > 0 || x->hosting > 0)
         return;
     x->depth = 0;
     x->pending_type = NULL;

@@ -156,9 +156,9 @@
     STORE_FORM(name##_AS, T, SL(2), ADDR_AS(1, 4), 5)
 
 /* A binary operator whose second operand is loaded (type LT) from memory. */
-#define BIN_MEM(name, T, LT, LD, ST, expr)                                                         \
-    OP(name##_SM) {                                                                                \
-        uint64_t ea = ADDR(3) + IM(4);                                                             \
+#define BIN_MEM_FORM(label, T, LT, LD, ST, expr, addr, len)                                        \
+    OP(label) {                                                                                    \
+        uint64_t ea = addr + IM(4);                                                                \
         LT m;                                                                                      \
         if (WP_UNLIKELY(ea + sizeof(LT) > msize))                                                  \
             goto trap_oob;                                                                         \
@@ -166,7 +166,77 @@
         T a = LD(SL(2));                                                                           \
         T b = LD(m);                                                                               \
         SL(1) = ST(expr);                                                                          \
+        pc += len;                                                                                 \
+        NEXT();                                                                                    \
+    }
+
+#define BIN_MEM(name, T, LT, LD, ST, expr)                                                         \
+    BIN_MEM_FORM(name##_SM, T, LT, LD, ST, expr, ADDR(3), 5)                                       \
+    BIN_MEM_FORM(name##_SMI, T, LT, LD, ST, expr, ADDR_AI(3, 5), 6)                                \
+    OP(name##_RMW) {                                                                               \
+        uint64_t ea = ADDR(2) + IM(3);                                                             \
+        LT m;                                                                                      \
+        if (WP_UNLIKELY(ea + sizeof(LT) > msize))                                                  \
+            goto trap_oob;                                                                         \
+        memcpy(&m, mbase + ea, sizeof(LT));                                                        \
+        T a = LD(SL(1));                                                                           \
+        T b = LD(m);                                                                               \
+        m = (LT)ST(expr);                                                                          \
+        memcpy(mbase + ea, &m, sizeof(LT));                                                        \
+        pc += 4;                                                                                   \
+        NEXT();                                                                                    \
+    }
+
+/* An add and a backward compare-and-branch (ABR_*): the add's target is written first, as the
+ * two instructions would; if the budget stops the branch, the add is undone so that the
+ * resumed run can execute the whole instruction again. */
+#define ABR_FORM(label, T, LD, ST, addend, bval, expr)                                             \
+    OP(label) {                                                                                    \
+        wp_slot old = SL(1);                                                                       \
+        SL(1) = ST(LD(SL(2)) + addend);                                                            \
+        T a = LD(SL(4));                                                                           \
+        T b = LD(bval);                                                                            \
+        if (expr) {                                                                                \
+            if (WP_UNLIKELY(budget == 0)) {                                                        \
+                SL(1) = old;                                                                       \
+                goto out_of_budget;                                                                \
+            }                                                                                      \
+            budget--;                                                                              \
+            pc = TARGET(6);                                                                        \
+        } else {                                                                                   \
+            pc += 7;                                                                               \
+        }                                                                                          \
+        NEXT();                                                                                    \
+    }
+
+#define ABRCMP(name, T, LD, ST, expr)                                                              \
+    ABR_FORM(ABR_##name##_KS, T, LD, ST, IM(3), SL(5), expr)                                       \
+    ABR_FORM(ABR_##name##_KI, T, LD, ST, IM(3), IM(5), expr)                                       \
+    ABR_FORM(ABR_##name##_VS, T, LD, ST, LD(SL(3)), SL(5), expr)                                   \
+    ABR_FORM(ABR_##name##_VI, T, LD, ST, LD(SL(3)), IM(5), expr)
+
+/* A float multiply and the add or subtract consuming it. The product is its own statement so
+ * that it is rounded before the add: a compiler may not contract across statements. */
+#define MULADD(name, T, LD, ST, expr)                                                              \
+    OP(name) {                                                                                     \
+        T p = LD(SL(2)) * LD(SL(3));                                                               \
+        T c = LD(SL(4));                                                                           \
+        SL(1) = ST(expr);                                                                          \
         pc += 5;                                                                                   \
+        NEXT();                                                                                    \
+    }
+
+/* A load of N bytes stored elsewhere unchanged (memcpy of a small fixed size). */
+#define COPY(name, T)                                                                              \
+    OP(name) {                                                                                     \
+        uint64_t src = ADDR_AI(4, 5) + IM(6);                                                      \
+        uint64_t dst = ADDR_AI(1, 2) + IM(3);                                                      \
+        T v;                                                                                       \
+        if (WP_UNLIKELY(src + sizeof(T) > msize || dst + sizeof(T) > msize))                       \
+            goto trap_oob;                                                                         \
+        memcpy(&v, mbase + src, sizeof(T));                                                        \
+        memcpy(mbase + dst, &v, sizeof(T));                                                        \
+        pc += 7;                                                                                   \
         NEXT();                                                                                    \
     }
 
@@ -186,6 +256,7 @@
 #define I8_ST32(v) AS_U32((int32_t)(v))
 #define I8_ST64(v) AS_U64((int64_t)(v))
 
+WP_NO_SANITIZE_POINTER_OVERFLOW
 static wp_run_state interp(wp_exec *x, uint32_t base, uint64_t budget,
                            const void *const **table_out) {
 #if WP_HAVE_COMPUTED_GOTO
@@ -196,8 +267,12 @@ static wp_run_state interp(wp_exec *x, uint32_t base, uint64_t budget,
 #define X_ONE(name) &&L_##name,
 #define X_LOAD(name) &&L_##name, &&L_##name##_AI, &&L_##name##_AS,
 #define X_STORE(name) &&L_##name, &&L_##name##_VI, &&L_##name##_AI, &&L_##name##_AS,
-#define X_MEM(name) &&L_##name##_SM,
-        WP_IOPS(X_BIN, X_BR, X_BRB, X_ONE, X_LOAD, X_STORE, X_MEM)
+#define X_MEM(name) &&L_##name##_SM, &&L_##name##_SMI, &&L_##name##_RMW,
+#define X_ABR(name) &&L_ABR_##name##_KS, &&L_ABR_##name##_KI, &&L_ABR_##name##_VS,                \
+                    &&L_ABR_##name##_VI,
+#define X_MEM16(name) &&L_##name##_SM16, &&L_##name##_SMI16,
+        WP_IOPS(X_BIN, X_BR, X_BRB, X_ABR, X_ONE, X_LOAD, X_STORE, X_MEM, X_MEM16)
+#undef X_MEM16
 #undef X_BIN
 #undef X_BR
 #undef X_BRB
@@ -205,6 +280,7 @@ static wp_run_state interp(wp_exec *x, uint32_t base, uint64_t budget,
 #undef X_LOAD
 #undef X_STORE
 #undef X_MEM
+#undef X_ABR
     };
     if (!x) {
         *table_out = labels;
@@ -220,23 +296,20 @@ static wp_run_state interp(wp_exec *x, uint32_t base, uint64_t budget,
 #define OP(name) case WP_I_##name:
 #define NEXT() goto dispatch
 #endif
-    wp_store *store = x->store;
+    /* Only these change in the loop; few, so that they stay in registers. The rest of the
+     * state is in x, read on the cold paths. */
     const bool nested = x->nesting > 0;
-    if (store->cfg.fuel && budget > store->fuel)
-        budget = store->fuel;
-    uint64_t mark = budget; /* budget at the last charge to the store's fuel */
-    wp_slot *stack = x->stack;
-    wp_frame *frames = x->frames;
-    uint32_t depth = x->depth;
+    budget = refuel(x, budget);
+    wp_frame *fr = &x->frames[x->depth - 1]; /* the running function's record */
     const wp_cell *pc = x->pc;
-    wp_slot *fp = stack + frames[depth - 1].fp;
-    wp_instance *inst = frames[depth - 1].inst;
+    wp_slot *fp = fr->fp;
+    wp_instance *inst = fr->inst;
     wp_global **globals = inst->globals;
     wp_memory *mem = mem_of(inst);
     uint8_t *mbase = mem->base;
     uint64_t msize = mem->size;
-    wp_trap_kind tk = WP_TRAP_NONE;
-    uint32_t trap_index = 0; /* the element index, for element traps */
+    wp_trap_kind tk;         /* set before every jump to trap */
+    uint32_t trap_index = 0; /* the element index, for trap_elem */
     /* Operands of the shared call paths. */
     const wp_code *callee = NULL;
     wp_instance *callee_inst = NULL;
@@ -361,6 +434,49 @@ dispatch:
     BRCMP(I64_LE_U, uint64_t, LD_U64, a <= b)
     BRCMP(I64_GE_S, uint64_t, LD_U64, (int64_t)a >= (int64_t)b)
     BRCMP(I64_GE_U, uint64_t, LD_U64, a >= b)
+
+    ABRCMP(I32_EQ, uint32_t, LD_U32, AS_U32, a == b)
+    ABRCMP(I32_NE, uint32_t, LD_U32, AS_U32, a != b)
+    ABRCMP(I32_LT_S, uint32_t, LD_U32, AS_U32, (int32_t)a < (int32_t)b)
+    ABRCMP(I32_LT_U, uint32_t, LD_U32, AS_U32, a < b)
+    ABRCMP(I32_GT_S, uint32_t, LD_U32, AS_U32, (int32_t)a > (int32_t)b)
+    ABRCMP(I32_GT_U, uint32_t, LD_U32, AS_U32, a > b)
+    ABRCMP(I32_LE_S, uint32_t, LD_U32, AS_U32, (int32_t)a <= (int32_t)b)
+    ABRCMP(I32_LE_U, uint32_t, LD_U32, AS_U32, a <= b)
+    ABRCMP(I32_GE_S, uint32_t, LD_U32, AS_U32, (int32_t)a >= (int32_t)b)
+    ABRCMP(I32_GE_U, uint32_t, LD_U32, AS_U32, a >= b)
+    ABRCMP(I64_EQ, uint64_t, LD_U64, AS_U64, a == b)
+    ABRCMP(I64_NE, uint64_t, LD_U64, AS_U64, a != b)
+    ABRCMP(I64_LT_S, uint64_t, LD_U64, AS_U64, (int64_t)a < (int64_t)b)
+    ABRCMP(I64_LT_U, uint64_t, LD_U64, AS_U64, a < b)
+    ABRCMP(I64_GT_S, uint64_t, LD_U64, AS_U64, (int64_t)a > (int64_t)b)
+    ABRCMP(I64_GT_U, uint64_t, LD_U64, AS_U64, a > b)
+    ABRCMP(I64_LE_S, uint64_t, LD_U64, AS_U64, (int64_t)a <= (int64_t)b)
+    ABRCMP(I64_LE_U, uint64_t, LD_U64, AS_U64, a <= b)
+    ABRCMP(I64_GE_S, uint64_t, LD_U64, AS_U64, (int64_t)a >= (int64_t)b)
+    ABRCMP(I64_GE_U, uint64_t, LD_U64, AS_U64, a >= b)
+    OP(ABR_NZ_K) {
+        wp_slot old = SL(1);
+        SL(1) = AS_U32(SL(2) + IM(3));
+        if ((uint32_t)SL(4)) {
+            if (WP_UNLIKELY(budget == 0)) {
+                SL(1) = old;
+                goto out_of_budget;
+            }
+            budget--;
+            pc = TARGET(5);
+        } else {
+            pc += 6;
+        }
+        NEXT();
+    }
+
+    MULADD(F32_MADD, float, F32_LD, F32_ST, p + c)
+    MULADD(F32_MSUB, float, F32_LD, F32_ST, p - c)
+    MULADD(F32_NMSUB, float, F32_LD, F32_ST, c - p)
+    MULADD(F64_MADD, double, F64_LD, F64_ST, p + c)
+    MULADD(F64_MSUB, double, F64_LD, F64_ST, p - c)
+    MULADD(F64_NMSUB, double, F64_LD, F64_ST, c - p)
 
     /* ---- Unary operators and conversions ---- */
     UN(I32_EQZ, uint32_t, LD_U32, AS_BOOL, a == 0)
@@ -491,6 +607,16 @@ dispatch:
     BIN_MEM(F64_MUL, double, uint64_t, F64_LD, F64_ST, a * b)
     BIN_MEM(F64_DIV, double, uint64_t, F64_LD, F64_ST, a / b)
 
+    COPY(COPY1, uint8_t)
+    COPY(COPY2, uint16_t)
+    COPY(COPY4, uint32_t)
+    COPY(COPY8, uint64_t)
+
+    BIN_MEM_FORM(I32_ADD_SM16, uint32_t, int16_t, LD_U32, AS_U32, a + b, ADDR(3), 5)
+    BIN_MEM_FORM(I32_ADD_SMI16, uint32_t, int16_t, LD_U32, AS_U32, a + b, ADDR_AI(3, 5), 6)
+    BIN_MEM_FORM(I32_MUL_SM16, uint32_t, int16_t, LD_U32, AS_U32, a * b, ADDR(3), 5)
+    BIN_MEM_FORM(I32_MUL_SMI16, uint32_t, int16_t, LD_U32, AS_U32, a * b, ADDR_AI(3, 5), 6)
+
     OP(MEMORY_SIZE) {
         SL(1) = mem->pages;
         pc += 2;
@@ -599,6 +725,12 @@ dispatch:
         pc += 3;
         NEXT();
     }
+    OP(MOV2) {
+        SL(1) = SL(2);
+        SL(3) = SL(4);
+        pc += 5;
+        NEXT();
+    }
     OP(CONST) {
         SL(1) = IM(2);
         pc += 3;
@@ -704,13 +836,13 @@ dispatch:
         if (WP_UNLIKELY(i >= t->size)) {
             trap_index = i;
             tk = WP_TRAP_UNDEFINED_ELEMENT;
-            goto trap;
+            goto trap_elem;
         }
         fn = t->elems[i];
         if (WP_UNLIKELY(!fn)) {
             trap_index = i;
             tk = WP_TRAP_UNINITIALIZED_ELEMENT;
-            goto trap;
+            goto trap_elem;
         }
         const wp_functype *want = &inst->module->types[IM(1)];
         TRAP_IF(fn->type != want && !wp__functype_equal(fn->type, want), INDIRECT_TYPE)
@@ -743,21 +875,20 @@ enter:
     /* A call costs one reduction; pc still names the call, so a stopped run repeats it. */
     if (WP_UNLIKELY(budget == 0))
         goto out_of_budget;
-    {
-        size_t nfp_at = (size_t)(nfp - stack);
-        if (WP_UNLIKELY(depth >= x->frames_cap || nfp_at + callee->nslots > x->stack_cap)) {
-            bool ok = grow_frames(x, depth + 1) && grow_stack(x, nfp_at + callee->nslots);
-            frames = x->frames;
-            stack = x->stack;
-            fp = stack + frames[depth - 1].fp;
-            nfp = stack + nfp_at;
-            TRAP_IF(!ok, STACK_EXHAUSTED)
-        }
-        budget--;
-        frames[depth] = (wp_frame){ret_pc, nfp_at, callee, callee_inst};
-        depth++;
+    if (WP_UNLIKELY(fr + 1 == x->frames_end || nfp + callee->nslots > x->stack_end)) {
+        size_t nfp_at = (size_t)(nfp - x->stack);
+        x->depth = (uint32_t)(fr - x->frames) + 1;
+        bool ok = grow_frames(x, x->depth + 1) && grow_stack(x, nfp_at + callee->nslots);
+        fr = &x->frames[x->depth - 1];
+        fp = fr->fp;
+        nfp = x->stack + nfp_at;
+        TRAP_IF(!ok, STACK_EXHAUSTED)
     }
-    memset(nfp + callee->nparams, 0, (size_t)callee->nlocals * sizeof(wp_slot));
+    budget--;
+    fr++;
+    *fr = (wp_frame){ret_pc, nfp, callee, callee_inst};
+    for (uint32_t i = 0; i < callee->nlocals; i++) /* few: cheaper than calling memset */
+        nfp[callee->nparams + i] = 0;
     fp = nfp;
     pc = callee->cells;
     if (WP_UNLIKELY(callee_inst != inst)) {
@@ -770,13 +901,14 @@ enter:
     NEXT();
 
 ret:
-    depth--;
-    if (WP_UNLIKELY(depth == base))
+    /* The entry frame of this run (a begin or a nested call) has no return pc. */
+    if (WP_UNLIKELY(!fr->ret_pc))
         goto done;
-    pc = frames[depth].ret_pc;
-    fp = stack + frames[depth - 1].fp;
-    if (WP_UNLIKELY(frames[depth - 1].inst != inst)) {
-        inst = frames[depth - 1].inst;
+    pc = fr->ret_pc;
+    fr--;
+    fp = fr->fp;
+    if (WP_UNLIKELY(fr->inst != inst)) {
+        inst = fr->inst;
         globals = inst->globals;
         mem = mem_of(inst);
     }
@@ -789,19 +921,16 @@ call_host_fn : {
     if (WP_UNLIKELY(budget == 0))
         goto out_of_budget;
     budget--;
-    size_t fp_at = (size_t)(fp - stack);
-    size_t at = (size_t)(nfp - stack);
-    x->depth = depth;
-    x->host_top = fp_at + frames[depth - 1].code->nslots;
-    charge(x, &mark, budget);
+    size_t at = (size_t)(nfp - x->stack);
+    x->depth = (uint32_t)(fr - x->frames) + 1;
+    x->host_top = (size_t)(fp - x->stack) + fr->code->nslots;
+    charge(x, budget);
     wp_host_result r = call_host(x, fn, at, inst);
-    /* The host may have run nested calls: the stack may have moved, fuel may be spent. */
-    stack = x->stack;
-    frames = x->frames;
-    fp = stack + fp_at;
-    if (store->cfg.fuel && budget > store->fuel)
-        budget = store->fuel;
-    mark = budget;
+    /* The host may have run nested calls: the stack and frames may have moved, fuel may be
+     * spent. */
+    fr = &x->frames[x->depth - 1];
+    fp = fr->fp;
+    budget = refuel(x, budget);
     mbase = mem->base;
     msize = mem->size;
     if (r == WP_HOST_OK) {
@@ -827,26 +956,29 @@ trap_oob:
     tk = WP_TRAP_MEMORY_OOB;
     /* fall through */
 trap:
-    set_trap(x, tk, trap_index, frames[depth - 1].code, inst);
+    trap_index = 0;
+    /* fall through */
+trap_elem:
+    set_trap(x, tk, trap_index, fr->code, inst);
 trap_set:
-    charge(x, &mark, budget);
+    charge(x, budget);
     x->depth = base;
     if (!nested)
         x->state = X_IDLE;
     return WP_RUN_TRAP;
 
 out_of_budget:
-    charge(x, &mark, budget);
-    if ((store->cfg.fuel && store->fuel == 0) || nested) {
+    charge(x, budget);
+    if ((x->store->cfg.fuel && x->store->fuel == 0) || nested) {
         tk = WP_TRAP_FUEL;
         goto trap;
     }
     x->pc = pc;
-    x->depth = depth;
+    x->depth = (uint32_t)(fr - x->frames) + 1;
     return WP_RUN_BUDGET;
 
 done:
-    charge(x, &mark, budget);
+    charge(x, budget);
     x->depth = base;
     if (!nested)
         x->state = X_DONE;

@@ -49,8 +49,16 @@ static unsigned char *with_names(unsigned char *bytes, size_t *len, const char *
     /* custom section: id 0, size, "name", subsection 1 (function names), size, payload; the
      * sizes as two-byte LEB128 */
     size_t total = 1 + 4 + 1 + 2 + k;
-    unsigned char head[] = {0,   (unsigned char)((total & 0x7f) | 0x80), (unsigned char)(total >> 7),
-                            4,   'n', 'a', 'm', 'e', 1, (unsigned char)((k & 0x7f) | 0x80),
+    unsigned char head[] = {0,
+                            (unsigned char)((total & 0x7f) | 0x80),
+                            (unsigned char)(total >> 7),
+                            4,
+                            'n',
+                            'a',
+                            'm',
+                            'e',
+                            1,
+                            (unsigned char)((k & 0x7f) | 0x80),
                             (unsigned char)(k >> 7)};
     unsigned char *out = realloc(bytes, *len + sizeof head + k);
     if (!out)
@@ -286,6 +294,72 @@ static void test_branches(void) {
     teardown(&e);
 }
 
+static void test_fused_forms(void) {
+    env e;
+    if (!setup(&e, "exec_flow", NULL))
+        return;
+    CHECK_EQ(call1(&e, "count_up", i32(10)), 45);
+    CHECK_EQ(call1(&e, "count_up", i32(0)), 0); /* the body runs once: 0 + 0 */
+    CHECK_EQ(call1(&e, "count_down_nz", i32(7)), 14);
+    CHECK_EQ(call2(&e, "count_up64", i64(100), i64(7)), 15);
+    /* The same loops with a tiny budget: a stopped fused add-and-branch must not add twice. */
+    static const char *const loops[] = {"count_up", "count_down_nz"};
+    static const uint32_t expect[] = {45, 14};
+    for (int k = 0; k < 2; k++) {
+        wp_err err;
+        wp_val a = i32(k == 0 ? 10 : 7);
+        CHECK_EQ(wp_exec_begin(e.x, fn(&e, loops[k]), &a, 1, &err), WP_OK);
+        int slices = 0;
+        while (wp_exec_run(e.x, 1) == WP_RUN_BUDGET)
+            slices++;
+        CHECK(slices >= 5);
+        wp_val r;
+        CHECK_EQ(wp_exec_results(e.x, &r, 1), 1);
+        CHECK_EQ(r.of.i32, expect[k]);
+    }
+    wp_val args64[2] = {i64(100), i64(7)};
+    wp_err err;
+    CHECK_EQ(wp_exec_begin(e.x, fn(&e, "count_up64"), args64, 2, &err), WP_OK);
+    while (wp_exec_run(e.x, 2) == WP_RUN_BUDGET)
+        ;
+    wp_val r;
+    CHECK_EQ(wp_exec_results(e.x, &r, 1), 1);
+    CHECK_EQ(r.of.i64, 15);
+
+    /* 0.1 * 3 rounds before adding -0.3: a fused multiply-add would give 2^-56 * ... */
+    wp_val m[3] = {f64(0.1), f64(3.0), f64(-0.3)};
+    CHECK_EQ(call(&e, "madd", m, 3, &r, 1, NULL), WP_OK);
+    CHECK_EQ(r.of.f64, f64b(0.1 * 3.0 + -0.3));
+    m[2] = f64(0.3);
+    CHECK_EQ(call(&e, "msub", m, 3, &r, 1, NULL), WP_OK);
+    CHECK_EQ(r.of.f64, f64b(0.1 * 3.0 - 0.3));
+    CHECK_EQ(call(&e, "nmsub", m, 3, &r, 1, NULL), WP_OK);
+    CHECK_EQ(r.of.f64, f64b(0.3 - 0.1 * 3.0));
+    wp_val m32[3] = {f32(0.1f), f32(3.0f), f32(-0.3f)};
+    CHECK_EQ(call(&e, "madd32", m32, 3, &r, 1, NULL), WP_OK);
+    volatile float p32 = 0.1f * 3.0f; /* rounded to float before the add, as wasm does */
+    CHECK_EQ(r.of.f32, f32b(p32 + -0.3f));
+
+    CHECK_EQ(call2(&e, "rmw", i32(5), i32(1000)), (uint32_t)((1000 - 105) * 1000 + (7 - 1000)));
+    CHECK_EQ(call1(&e, "rmw_f64", f64(4.0)), f64b(6.0));
+    CHECK_EQ(call2(&e, "copy8", i32(300), i32(8)), 0x0807060504030201ull);
+    /* bytes 16, 17 to 500, 501; bytes 17, 18 to 400, 401 */
+    CHECK_EQ(call2(&e, "copy_bytes", i32(500), i32(16)), 0x03020201u);
+    /* overlapping: each byte copy sees the one before */
+    CHECK_EQ(call2(&e, "copy_bytes", i32(17), i32(16)), 0x01010101u);
+    wp_val oob[2] = {i32(65536 - 4), i32(16)};
+    expect_trap(&e, "copy_oob", oob, 2, 0, WP_TRAP_MEMORY_OOB, "out of bounds memory access");
+    oob[0] = i32(0);
+    oob[1] = i32(-1);
+    expect_trap(&e, "copy_oob", oob, 2, 0, WP_TRAP_MEMORY_OOB, "out of bounds memory access");
+    CHECK_EQ(call2(&e, "store_after_add", i32(600), i32(-3)), 9);
+    CHECK_EQ(call2(&e, "mul16", i32(5), i32(0)), (uint32_t)(5 * -2 + -2));
+    /* address = 8 + mem[0] (4) = 12 gets mem[4]'s low byte; a wrong fusion would add the
+     * value's byte to the address instead */
+    CHECK_EQ(call2(&e, "store_clobber", i32(8), i32(0)), 0x44);
+    teardown(&e);
+}
+
 static void test_memory_access(void) {
     env e;
     if (!setup(&e, "exec_flow", NULL))
@@ -488,12 +562,37 @@ static wp_host_result host_fail(wp_host_call *call, void *ud, const wp_val *args
 
 /* Calls back into the guest: "square" normally, "trap" for a negative argument, the waiting
  * "around_wait" for 1000. */
+/* What the host may not do with the exec while one of its calls runs, and nested calls that
+ * fail before running: each must fail cleanly. */
+static void host_misuse(host_env *h, wp_host_call *call) {
+    wp_exec *x = h->e.x;
+    wp_err err;
+    wp_val a = i32(1);
+    wp_val r;
+    CHECK_EQ(wp_exec_run(x, WP_BUDGET_UNLIMITED), WP_RUN_TRAP);
+    CHECK_STR_CONTAINS(wp_exec_trap(x)->msg, "inside a host function");
+    CHECK_EQ(wp_exec_begin(x, fn(&h->e, "square"), &a, 1, &err), WP_ERR_INVALID);
+    wp_exec_reset(x); /* ignored: the call goes on */
+    CHECK_EQ(wp_host_call_nested(call, fn(&h->e, "square"), NULL, 0, &r, 1, &err),
+             WP_ERR_INVALID);
+    CHECK_EQ(wp_host_call_nested(call, fn(&h->e, "square"), &a, 1, &r, 0, &err), WP_ERR_INVALID);
+    /* A host function called nested: runs directly; its trap comes back as an error. */
+    wp_val zero = i32(0);
+    CHECK_EQ(wp_host_call_nested(call, h->funcs[1], &zero, 1, NULL, 0, &err), WP_OK);
+    CHECK_EQ(wp_host_call_nested(call, h->funcs[1], &a, 1, NULL, 0, &err), WP_ERR_TRAP);
+    CHECK_STR_CONTAINS(err.msg, "disk on fire");
+    CHECK_EQ(wp_host_call_nested(call, h->funcs[0], &a, 1, &r, 1, &err), WP_ERR_TRAP);
+    CHECK_STR_CONTAINS(err.msg, "cannot wait");
+}
+
 static wp_host_result host_nest(wp_host_call *call, void *ud, const wp_val *args, wp_val *res) {
     host_env *h = ud;
     int32_t n = (int32_t)args[0].of.i32;
     const char *target = n < 0 ? "trap" : n == 1000 ? "around_wait" : "square";
     wp_err err;
     wp_val r = {0};
+    if (n == 77)
+        host_misuse(h, call);
     h->saw_memory = wp_host_call_memory(call) == wp_instance_memory(h->e.inst) &&
                     wp_host_call_instance(call) == h->e.inst;
     wp_status st = wp_host_call_nested(call, fn(&h->e, target), args, 1, &r, 1, &err);
@@ -522,11 +621,11 @@ static wp_host_result host_many(wp_host_call *call, void *ud, const wp_val *args
     return WP_HOST_OK;
 }
 
-static bool setup_host(host_env *h) {
+static bool setup_host_cfg(host_env *h, const wp_store_config *cfg) {
     memset(h, 0, sizeof *h);
     wp_err err;
     wp_store *s = NULL;
-    CHECK_EQ(wp_store_new(NULL, &s, &err), WP_OK);
+    CHECK_EQ(wp_store_new(cfg, &s, &err), WP_OK);
     static const wp_valtype t_wait[] = {WP_I32, WP_I32};
     static const wp_valtype t_fail[] = {WP_I32};
     static const wp_valtype t_many[] = {WP_I32, WP_I64, WP_F32, WP_F64, WP_I32, WP_I64, WP_F32,
@@ -553,6 +652,8 @@ static bool setup_host(host_env *h) {
     CHECK_EQ(wp_exec_new(s, &h->e.x, &err), WP_OK);
     return h->e.inst != NULL;
 }
+
+static bool setup_host(host_env *h) { return setup_host_cfg(h, NULL); }
 
 static void test_host_pending(void) {
     host_env h;
@@ -654,6 +755,30 @@ static void test_host_trap_and_exit(void) {
     CHECK_EQ(r.of.i32, 5);
     CHECK_EQ(call(&h.e, "call_many", NULL, 0, &r, 1, NULL), WP_OK);
     CHECK_EQ(r.of.i64, 1 + 2 + 5 + 6 + 9 + 10);
+    /* Ten arguments are converted through the heap: out of memory there is a trap. */
+    size_t limit = h.e.s->heap.limit;
+    h.e.s->heap.limit = h.e.s->heap.used;
+    CHECK_EQ(call(&h.e, "call_many", NULL, 0, &r, 1, &trap), WP_ERR_TRAP);
+    CHECK_STR_CONTAINS(trap.msg, "out of memory");
+    h.e.s->heap.limit = limit;
+    CHECK_EQ(call(&h.e, "call_many", NULL, 0, &r, 1, NULL), WP_OK);
+    teardown(&h.e);
+}
+
+static void test_host_nested_limits(void) {
+    host_env h;
+    wp_store_config cfg = {.max_call_depth = 1};
+    if (!setup_host_cfg(&h, &cfg))
+        return;
+    /* The one frame allowed is call_nest's: the nested call has none left. */
+    wp_val a = i32(3);
+    wp_val r;
+    wp_trap trap;
+    CHECK_EQ(call(&h.e, "call_nest", &a, 1, &r, 1, &trap), WP_ERR_TRAP);
+    CHECK_EQ(h.nested_status, WP_ERR_TRAP);
+    CHECK_STR_CONTAINS(h.nested_msg, "call stack exhausted");
+    CHECK_EQ(call(&h.e, "square", &a, 1, &r, 1, NULL), WP_OK);
+    CHECK_EQ(r.of.i32, 9);
     teardown(&h.e);
 }
 
@@ -678,6 +803,10 @@ static void test_host_nested(void) {
     CHECK_EQ(call(&h.e, "call_nest", &a, 1, &r, 1, &trap), WP_ERR_TRAP);
     CHECK_EQ(h.nested_status, WP_ERR_TRAP);
     CHECK_STR_CONTAINS(h.nested_msg, "cannot wait");
+    /* Misuse of the exec from inside a host function fails cleanly; the run goes on. */
+    a = i32(77);
+    CHECK_EQ(call(&h.e, "call_nest", &a, 1, &r, 1, NULL), WP_OK);
+    CHECK_EQ(r.of.i32, 1000 + 77 * 77 + 1);
     /* And the exec is fine afterwards, at any budget. */
     a = i32(7);
     wp_err err;
@@ -849,6 +978,7 @@ int main(void) {
     RUN_TEST(test_multi_value);
     RUN_TEST(test_locals_and_stack);
     RUN_TEST(test_branches);
+    RUN_TEST(test_fused_forms);
     RUN_TEST(test_memory_access);
     RUN_TEST(test_trap_kinds);
     RUN_TEST(test_stack_limits);
@@ -858,6 +988,7 @@ int main(void) {
     RUN_TEST(test_host_direct);
     RUN_TEST(test_host_trap_and_exit);
     RUN_TEST(test_host_nested);
+    RUN_TEST(test_host_nested_limits);
     RUN_TEST(test_cross_instance);
     RUN_TEST(test_api_errors);
     RUN_TEST(test_exec_objects);
