@@ -173,8 +173,8 @@ static bool run_command(const char *cmd, char *line, size_t cap) {
     if (!p)
         return false;
     bool got = fgets(line, (int)cap, p) != NULL;
-    while (got && !strchr(line, '\n') && fgetc(p) != EOF) {
-        /* drain an over-long line so the child is not killed by SIGPIPE */
+    while (fgetc(p) != EOF) {
+        /* read the rest: a child writing into a closed pipe would die of SIGPIPE */
     }
     return pclose(p) == 0 && got;
 }

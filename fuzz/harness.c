@@ -9,7 +9,8 @@
 #include "wippy/wasm.h"
 
 #define SLICE_BUDGET 4000u /* reductions per wp_exec_run */
-#define MAX_SLICES 4       /* slices per call before the harness gives up on it */
+#define MAX_STEPS 16       /* runs per call (budget slices, pending host calls) before reset */
+#define HOST_TRAP_MSG "fuzz: host trap"
 
 /* The statuses wasm.h allows each call to fail with, as FUZZ_STATUS_BIT masks. */
 enum {
@@ -98,31 +99,50 @@ static void decode_out_of_memory(const uint8_t *bytes, size_t len, size_t allocs
 
 /* ---- Dummy imports ------------------------------------------------------------------------ */
 
+/* What the host side knows while one input runs. */
+typedef struct session {
+    wp_exec *x;
+    uint32_t host_calls;
+    uint32_t resumes;
+    const wp_functype *pending; /* the type of the host call waiting to be resumed, or NULL */
+    bool host_trapped;          /* the harness made the current call trap */
+} session;
+
+/* A dummy host function's env. Lives as long as the store. */
+typedef struct dummy {
+    wp_functype type;
+    session *ss;
+} dummy;
+
 static wp_val zero_val(wp_valtype t) {
     return (wp_val){.type = t};
 }
 
-/* Returns zeros of the result types of its function type, passed as env. */
+/* Every second call goes pending (the harness resumes it); the others return zeros. */
 static wp_host_result dummy_host(wp_host_call *call, void *env, const wp_val *args,
                                  wp_val *results) {
-    const wp_functype *ft = env;
+    dummy *d = env;
     (void)call;
     (void)args;
-    for (uint32_t i = 0; i < ft->nresults; i++)
-        results[i] = zero_val(ft->types[ft->nparams + i]);
+    if (d->ss->host_calls++ % 2 == 1) {
+        d->ss->pending = &d->type;
+        return WP_HOST_PENDING;
+    }
+    for (uint32_t i = 0; i < d->type.nresults; i++)
+        results[i] = zero_val(d->type.types[d->type.nparams + i]);
     return WP_HOST_OK;
 }
 
 /* Makes one import of exactly the declared type. False (an allowed failure) if the store
- * cannot hold it. 'ft' must live as long as the store: the host function keeps it. */
-static bool make_import(wp_store *s, const wp_import_desc *d, wp_functype *ft, wp_extern *out) {
+ * cannot hold it. 'dm' must live as long as the store: the host function keeps it. */
+static bool make_import(wp_store *s, const wp_import_desc *d, dummy *dm, wp_extern *out) {
     wp_err err = {0};
     wp_status st = WP_OK;
     out->kind = d->kind;
     switch (d->kind) {
     case WP_EXTERN_FUNC:
-        *ft = d->func;
-        st = wp_func_new_host(s, ft, dummy_host, ft, &out->of.func, &err);
+        dm->type = d->func;
+        st = wp_func_new_host(s, &dm->type, dummy_host, dm, &out->of.func, &err);
         break;
     case WP_EXTERN_TABLE:
         st = wp_table_new(s, d->table, &out->of.table, &err);
@@ -153,44 +173,75 @@ static void check_results(const wp_exec *x, const wp_functype *ft) {
     }
 }
 
-/* Engine traps start with the spec's text for their kind: the spec runner relies on it. */
-static void check_trap(const wp_exec *x) {
-    const wp_trap *t = wp_exec_trap(x);
-    if (t->kind == WP_TRAP_NONE || t->kind == WP_TRAP_HOST || t->kind == WP_TRAP_EXIT)
+/* Engine traps start with the spec's text for their kind (the spec runner relies on it); a
+ * host trap with the host's message. */
+static void check_trap(const session *ss) {
+    const wp_trap *t = wp_exec_trap(ss->x);
+    const char *text = t->kind == WP_TRAP_HOST ? HOST_TRAP_MSG : wp_trap_text(t->kind);
+    if (t->kind == WP_TRAP_NONE || t->kind == WP_TRAP_EXIT ||
+        (t->kind == WP_TRAP_HOST && !ss->host_trapped))
         contract_broken("unexpected trap kind", t->msg);
-    const char *text = wp_trap_text(t->kind);
     if (strncmp(t->msg, text, strlen(text)) != 0)
         contract_broken("trap message does not start with its kind's text", t->msg);
 }
 
-/* Calls f with zero arguments of its parameter types, in a few budget slices. */
-static void run_func(wp_exec *x, wp_func *f) {
-    wp_functype ft = wp_func_type(f);
-    wp_val *args = calloc(ft.nparams ? ft.nparams : 1, sizeof *args);
-    if (!args)
+/* Hands the pending host call zeros, or every third time makes it trap. */
+static void resume_pending(session *ss) {
+    const wp_functype *ft = ss->pending;
+    if (!ft)
+        contract_broken("a run went pending with no host call pending", NULL);
+    ss->pending = NULL;
+    if (ss->resumes++ % 3 == 2) {
+        ss->host_trapped = true;
+        wp_exec_resume_trap(ss->x, HOST_TRAP_MSG);
         return;
-    for (uint32_t i = 0; i < ft.nparams; i++)
-        args[i] = zero_val(ft.types[i]);
+    }
+    wp_val *res = calloc(ft->nresults ? ft->nresults : 1, sizeof *res);
+    if (!res)
+        abort(); /* the harness's own allocation: no engine contract involved */
+    for (uint32_t i = 0; i < ft->nresults; i++)
+        res[i] = zero_val(ft->types[ft->nparams + i]);
     wp_err err = {0};
-    wp_status st = wp_exec_begin(x, f, args, ft.nparams, &err);
+    wp_status st = wp_exec_resume(ss->x, res, ft->nresults, &err);
+    free(res);
+    fuzz_expect_status(st, OK_BIT, "wp_exec_resume with results of the right types", &err);
+}
+
+static void begin_call(session *ss, wp_func *f, const wp_functype *ft) {
+    wp_val *args = calloc(ft->nparams ? ft->nparams : 1, sizeof *args);
+    if (!args)
+        abort();
+    for (uint32_t i = 0; i < ft->nparams; i++)
+        args[i] = zero_val(ft->types[i]);
+    wp_err err = {0};
+    wp_status st = wp_exec_begin(ss->x, f, args, ft->nparams, &err);
     free(args);
     fuzz_expect_status(st, OK_BIT, "wp_exec_begin with arguments of the right types", &err);
-    for (int slice = 0; slice < MAX_SLICES; slice++) {
-        switch (wp_exec_run(x, SLICE_BUDGET)) {
+    ss->pending = NULL;
+    ss->host_trapped = false;
+}
+
+/* Calls f with zero arguments of its parameter types, resuming it after each budget slice
+ * and pending host call, up to MAX_STEPS runs; then abandons it. */
+static void run_func(session *ss, wp_func *f) {
+    wp_functype ft = wp_func_type(f);
+    begin_call(ss, f, &ft);
+    for (int step = 0; step < MAX_STEPS; step++) {
+        switch (wp_exec_run(ss->x, SLICE_BUDGET)) {
         case WP_RUN_DONE:
-            check_results(x, &ft);
+            check_results(ss->x, &ft);
             return;
         case WP_RUN_TRAP:
-            check_trap(x);
+            check_trap(ss);
             return;
         case WP_RUN_PENDING:
-            contract_broken("a run went pending with no pending host", NULL);
-            return;
+            resume_pending(ss);
+            break;
         case WP_RUN_BUDGET:
-            break; /* resume: exercises stopping and going on mid-function */
+            break; /* go on: exercises stopping and resuming mid-function */
         }
     }
-    wp_exec_reset(x);
+    wp_exec_reset(ss->x); /* abandoning a call, possibly pending, must be clean too */
 }
 
 /* Memories and tables may never outgrow the store's limits, whatever the code did. */
@@ -205,7 +256,7 @@ static void check_extern(const wp_extern *e) {
         contract_broken("global holds a value of another type", NULL);
 }
 
-static void run_exports(const wp_module *m, wp_instance *inst, wp_exec *x) {
+static void run_exports(const wp_module *m, wp_instance *inst, session *ss) {
     for (uint32_t i = 0; i < wp_module_export_count(m); i++) {
         wp_export_desc d;
         wp_extern e;
@@ -213,7 +264,7 @@ static void run_exports(const wp_module *m, wp_instance *inst, wp_exec *x) {
         if (!wp_instance_export(inst, d.name.ptr, d.name.len, &e) || e.kind != d.kind)
             contract_broken("a module export is missing from its instance", NULL);
         if (e.kind == WP_EXTERN_FUNC)
-            run_func(x, e.of.func);
+            run_func(ss, e.of.func);
     }
     for (uint32_t i = 0; i < wp_module_export_count(m); i++) {
         wp_export_desc d;
@@ -239,13 +290,13 @@ static wp_status new_store(wp_store **out, wp_err *err) {
 }
 
 /* Instantiates m in s with dummies; NULL if the store cannot hold it or a segment traps. */
-static wp_instance *instantiate(wp_store *s, wp_module *m, wp_functype *types,
+static wp_instance *instantiate(wp_store *s, wp_module *m, dummy *dummies,
                                 wp_extern *imports) {
     uint32_t n = wp_module_import_count(m);
     for (uint32_t i = 0; i < n; i++) {
         wp_import_desc d;
         wp_module_import(m, i, &d);
-        if (!make_import(s, &d, &types[i], &imports[i]))
+        if (!make_import(s, &d, &dummies[i], &imports[i]))
             return NULL;
     }
     wp_instance *inst = NULL;
@@ -257,22 +308,26 @@ static wp_instance *instantiate(wp_store *s, wp_module *m, wp_functype *types,
 
 static void run_module(wp_module *m) {
     uint32_t n = wp_module_import_count(m);
-    wp_functype *types = calloc(n ? n : 1, sizeof *types);
+    session ss = {0};
+    dummy *dummies = calloc(n ? n : 1, sizeof *dummies);
     wp_extern *imports = calloc(n ? n : 1, sizeof *imports);
     wp_store *s = NULL;
-    wp_exec *x = NULL;
     wp_err err = {0};
-    if (types && imports && new_store(&s, &err) == WP_OK && wp_exec_new(s, &x, &err) == WP_OK) {
-        wp_instance *inst = instantiate(s, m, types, imports);
+    if (!dummies || !imports)
+        abort();
+    for (uint32_t i = 0; i < n; i++)
+        dummies[i].ss = &ss;
+    if (new_store(&s, &err) == WP_OK && wp_exec_new(s, &ss.x, &err) == WP_OK) {
+        wp_instance *inst = instantiate(s, m, dummies, imports);
         if (inst && wp_instance_start_func(inst))
-            run_func(x, wp_instance_start_func(inst));
+            run_func(&ss, wp_instance_start_func(inst));
         if (inst)
-            run_exports(m, inst, x); /* even after a trapping start: must not crash either */
+            run_exports(m, inst, &ss); /* even after a trapping start: must not crash either */
     }
-    wp_exec_free(x);
+    wp_exec_free(ss.x);
     wp_store_free(s);
     free(imports);
-    free(types);
+    free(dummies);
 }
 
 void fuzz_module_bytes(const uint8_t *bytes, size_t len) {

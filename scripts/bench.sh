@@ -5,7 +5,7 @@
 # usage: scripts/bench.sh <builddir>
 # env:   BENCH_RUNS=3       best of this many runs on each side
 #        BENCH_ONLY="a b"   run only these programs
-#        BENCH_WABT=1       add a column for wabt's wasm-interp (slow: minutes)
+#        BENCH_WABT=1       add a column for wabt's wasm-interp (slow: about 30 minutes)
 #        BENCH_SMOKE=1      tiny sizes, one run: checks results, measures nothing
 # Exit 1 if something could not be built or a program gave a wrong result, else 0.
 set -eu
@@ -102,7 +102,8 @@ echo "$PROGRAMS" | {
     [ -n "$args" ] || die "no program selected by BENCH_ONLY='${BENCH_ONLY:-}'"
     [ -n "${BENCH_SMOKE:-}" ] && echo "bench: smoke sizes: this checks results; its times mean nothing"
     [ -f "$build/CMakeCache.txt" ] || cmake -S "$root" -B "$build" >/dev/null
-    cmake --build "$build" --target bench-runner >/dev/null || die "cannot build bench-runner"
+    cmake --build "$build" --target bench-runner >"$build/bench/build.log" 2>&1 ||
+        { tail -n 30 "$build/bench/build.log" >&2; die "cannot build bench-runner"; }
     # shellcheck disable=SC2086
     exec "$build/bench/bench-runner" -r "$runs" $wabt "$out" $args
 }

@@ -47,17 +47,11 @@ build_targets() {
         { tail -n 30 "$build/build.log" >&2; die "cannot build the fuzz targets (log: $build/build.log)"; }
 }
 
-# add_seed FILE DIR: copies FILE into corpus DIR under its content hash, unless too large.
-add_seed() {
-    [ "$(wc -c <"$1")" -le "$max_len" ] || return 0
-    cp "$1" "$2/seed-$(sha1sum "$1" | cut -c1-16)"
-}
-
 # spec_modules DIR: fills DIR with module binaries from the spec suite: the output of
 # `make spec` when present, else a few .wast files converted here.
 spec_modules() {
     if [ -n "$(find "$spec_dir" -name '*.wasm' 2>/dev/null | head -n 1)" ]; then
-        find "$spec_dir" \( -name '*.wasm' -o -name '*.wat' \) -exec cp {} "$1/" \; 2>/dev/null || true
+        find "$spec_dir" -type f \( -name '*.wasm' -o -name '*.wat' \) -exec cp -t "$1" {} +
         echo "fuzz: seeds from $spec_dir"
         return
     fi
@@ -87,6 +81,12 @@ builtin_seeds() {
         >"$2/builtin-loop"
 }
 
+# copy_seeds FROM TO NAME: copies the files called NAME under FROM into corpus TO, leaving out
+# those over max_len.
+copy_seeds() {
+    find "$1" -type f -name "$3" -size -"$((max_len + 1))"c -exec cp -t "$2" {} +
+}
+
 # seed_corpora: fills empty corpora (a corpus that has grown is kept as it is).
 seed_corpora() {
     mods=$build/corpus/fuzz_module
@@ -96,20 +96,18 @@ seed_corpora() {
     tmp=$(mktemp -d)
     spec_modules "$tmp"
     builtin_seeds "$mods" "$wats"
-    for f in "$tmp"/*.wasm; do
-        [ -f "$f" ] && add_seed "$f" "$mods"
-    done
-    for f in "$root"/tests/wat/*.wat "$tmp"/*.wat; do
-        [ -f "$f" ] && add_seed "$f" "$wats"
-    done
+    copy_seeds "$tmp" "$mods" '*.wasm'
+    copy_seeds "$tmp" "$wats" '*.wat'
+    copy_seeds tests/wat "$wats" '*.wat'
     # Text seeds from valid binaries: every 8th, to keep the text corpus small.
     if command -v wasm2wat >/dev/null; then
         i=0
-        for f in "$tmp"/*.wasm; do
+        for f in "$mods"/*.wasm; do
             i=$((i + 1))
             [ $((i % 8)) -eq 0 ] || continue
-            wasm2wat --enable-all "$f" -o "$tmp/text.wat" 2>/dev/null && add_seed "$tmp/text.wat" "$wats"
+            wasm2wat --enable-all "$f" -o "$wats/wasm2wat-$i.wat" 2>/dev/null || true
         done
+        find "$wats" -type f -size +"$max_len"c -delete
     fi
     rm -rf "$tmp"
     echo "fuzz: corpora seeded: $(count_files "$mods") modules, $(count_files "$wats") texts"
