@@ -65,7 +65,8 @@ typedef struct wp_wasi_config {
     int stdout_fd;
     int stderr_fd;
     /* Host sockets lent to the guest (after the mounts and the cwd), for sock_accept,
-     * sock_recv, sock_send and sock_shutdown. Never closed by wp_wasi. */
+     * sock_recv, sock_send and sock_shutdown. Never closed by wp_wasi (the connections
+     * sock_accept makes are the context's own, closed with it). */
     const int *sockets;
     uint32_t nsockets;
     wp_heap *heap;  /* the context's allocations; NULL: wp_heap_default(). Must outlive it. */
@@ -129,7 +130,7 @@ WP_API bool wp_wasi_pending(const wp_wasi *w, wp_wasi_wait *out);
  * blocking, writes the guest's memory and wp_exec_resume()s x with the call's errno, then
  * *done is true and x can run again. If the call still cannot proceed (a spurious wake-up),
  * *done is false: ask wp_wasi_pending() again and wait. x must be the exec that went pending.
- * Fails: WP_ERR_INVALID (no WASI call is pending; x is not waiting), WP_ERR_NOMEM. */
+ * Fails: WP_ERR_INVALID (no WASI call is waiting, or x is not the exec waiting). */
 WP_API wp_status wp_wasi_complete(wp_wasi *w, wp_exec *x, bool *done, wp_err *err);
 
 /* Forgets the pending call (the embedder abandons the exec, e.g. with wp_exec_reset). */

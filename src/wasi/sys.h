@@ -25,10 +25,12 @@
 
 #include "wippy/wasi.h"
 
+#ifndef WP_SYS_LINUX /* -DWP_SYS_LINUX=0 builds the portable twins on Linux too, to test them */
 #if defined(__linux__)
 #define WP_SYS_LINUX 1 /* sys_linux.c: openat2, getrandom, fallocate and friends */
 #else
 #define WP_SYS_LINUX 0 /* sys_posix.c has the portable versions of all of them */
+#endif
 #endif
 
 /* Opens a directory only to resolve paths beneath it: O_PATH where it exists. */
@@ -39,6 +41,11 @@
 #define WP_SYS_O_SEARCH O_SEARCH
 #else
 #define WP_SYS_O_SEARCH O_RDONLY
+#endif
+
+#include <sys/socket.h>
+#ifndef MSG_NOSIGNAL
+#define MSG_NOSIGNAL 0 /* a host without it: the embedder's SIGPIPE disposition decides */
 #endif
 
 #define WP_SYS_ENOTCAPABLE 0x10000 /* not a host errno: outside every errno's range */
