@@ -21,7 +21,7 @@ help:
 	@echo "make bench   benchmarks: our engine against native code"
 	@echo "make asan    unit and spec tests under AddressSanitizer + UBSan (clang)"
 	@echo "make fuzz    libFuzzer targets for FUZZ_SECONDS (default 60) each"
-	@echo "make demo    build and run the example"
+	@echo "make demo    build and run the examples (ends with: wippy run greet World)"
 	@echo "make ci      everything CI runs"
 
 unit: all
@@ -45,8 +45,12 @@ bench: all
 ci: test asan fuzz
 
 demo: all
-	@echo '$$ build/wippy exec --invoke fib examples/fib.wat 30'
+	@echo '$$ $(BUILD)/wippy exec --invoke fib examples/fib.wat 30'
 	@$(BUILD)/wippy exec --invoke fib examples/fib.wat 30
+	@echo '$$ cd examples && ../$(BUILD)/wippy run list'
+	@cd examples && $(abspath $(BUILD))/wippy run list
+	@echo '$$ cd examples && ../$(BUILD)/wippy run greet World'
+	@cd examples && $(abspath $(BUILD))/wippy run greet World
 
 clean:
 	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)

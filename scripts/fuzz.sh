@@ -18,7 +18,7 @@ cd "$root"
 seconds=${FUZZ_SECONDS:-60}
 shared=${SHARED:-../shared}
 spec_dir=${SPEC_DIR:-build/spec}
-targets="fuzz_module fuzz_wat"
+targets="fuzz_module fuzz_wat fuzz_registry fuzz_wit"
 max_len=32768 # bytes; larger seeds are left out, libFuzzer would cut them anyway
 
 die() {
@@ -113,6 +113,29 @@ seed_corpora() {
     echo "fuzz: corpora seeded: $(count_files "$mods") modules, $(count_files "$wats") texts"
 }
 
+# seed_text_corpora: the registry and WIT targets start from the project's own definitions
+# (examples/, a few written here) and signatures.
+seed_text_corpora() {
+    regs=$build/corpus/fuzz_registry
+    wits=$build/corpus/fuzz_wit
+    mkdir -p "$regs" "$wits"
+    if [ -z "$(ls -A "$regs")" ]; then
+        i=0
+        for f in examples/src/*.yaml examples/src/*/*.yaml; do
+            i=$((i + 1))
+            [ -f "$f" ] && cp "$f" "$regs/example-$i.yaml"
+        done
+        printf 'namespace: a\nentries:\n  - {name: s, kind: env.storage.static, values: {A: b}}\n  - {name: v, kind: env.variable, variable: A, storage: s}\n  - {name: r, kind: env.storage.router, storages: [s, r]}\n' >"$regs/env.yaml"
+        printf 'namespace: a\nentries:\n  - name: w\n    kind: function.wat\n    source: "(module (func (export \\"f\\")))"\n    method: f\n    wit: "f: func();"\n    wasi: {env: [{id: a:v, name: X}], mounts: [{fs: d, guest: /x}], cwd: /x}\n    limits: {fuel: 10, max_memory: 1M}\n    imports: [wasi1, "wasi:io"]\n    meta: {command: {name: w}}\n' >"$regs/wat.yaml"
+        printf 'a: &a [1, *a]\nnamespace: x\nname: y\nkind: process.host\n' >"$regs/alias.yaml"
+    fi
+    if [ -z "$(ls -A "$wits")" ]; then
+        printf 'add: func(a: s32, b: s32) -> s32;' >"$wits/add.wit"
+        printf 'greet: func(name: string) -> string;\nx: func(l: list<option<u8>>) -> result<_, string>;' >"$wits/strings.wit"
+        printf 'record p { x: f32, y: f64 }\nvariant v { a, b(p), c(list<p>) }\nenum e { r, g }\nflags f { a, b }\ntype t = tuple<p, v, e, f, char>;\ninterface i { g: func(t: t) -> t; }\n' >"$wits/types.wit"
+    fi
+}
+
 # write_dict: a libFuzzer dictionary of text tokens: module field keywords and every
 # instruction name in opcodes.def.
 write_dict() {
@@ -145,6 +168,7 @@ fuzz() {
     log=$build/$t.log
     dict=""
     [ "$t" = fuzz_wat ] && dict=-dict=$build/wat.dict
+    [ "$t" = fuzz_wit ] && dict=-dict=$build/wit.dict
     echo "fuzz: $t for ${seconds}s (log: $log)"
     # shellcheck disable=SC2086
     if "$build/fuzz/$t" -max_total_time="$seconds" -max_len="$max_len" -timeout=10 \
@@ -163,11 +187,16 @@ fuzz() {
 check_tools
 build_targets
 seed_corpora
+seed_text_corpora
 write_dict
+printf '"%s"\n' func record variant enum flags type interface package export list option \
+    result tuple string char bool s8 u8 s16 u16 s32 u32 s64 u64 f32 f64 '->' '_' >"$build/wit.dict"
 mkdir -p "$build/crashes"
 failed=0
 replay fuzz_module wasm || failed=1
 replay fuzz_wat wat || failed=1
+replay fuzz_registry yaml || failed=1
+replay fuzz_wit wit || failed=1
 for t in $targets; do
     fuzz "$t" || failed=1
 done

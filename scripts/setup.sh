@@ -3,7 +3,8 @@
 # it only calls apt-get when something is missing.
 set -eu
 
-PACKAGES="make cmake gcc clang lld libclang-rt-14-dev libclang-rt-14-dev-wasm32 wasi-libc wabt"
+PACKAGES="make cmake gcc clang lld libclang-rt-14-dev libclang-rt-14-dev-wasm32 wasi-libc wabt
+          pkg-config libyaml-dev libssl-dev"
 
 missing=""
 for p in $PACKAGES; do

@@ -17,6 +17,9 @@ enum {
 /* `wippy exec ...`: argv[0] is "exec". Returns the exit status. */
 int wp_cli_exec(int argc, char **argv);
 
+/* `wippy run ...`: argv[0] is "run". Returns the exit status. */
+int wp_cli_run(int argc, char **argv);
+
 /* Parses a command-line argument as a value of type t (integers in decimal or 0x hex, with a
  * sign; floats as strtod reads them, "nan", "inf"). Fails with WP_ERR_INVALID naming the text. */
 wp_status wp_cli_parse_value(const char *text, wp_valtype t, wp_val *out, wp_err *err);

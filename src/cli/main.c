@@ -6,10 +6,13 @@
 static void usage(FILE *out) {
     fprintf(out, "usage: wippy <command> [args]\n\n"
                  "commands:\n"
+                 "  run      run a project's command or entry, list its commands\n"
+                 "           (wippy run --help)\n"
                  "  exec     run a WebAssembly module (wippy exec --help)\n"
                  "  help     show this help\n\n"
-                 "exit status: 0 success, 1 error, 2 bad command line, 3 the guest trapped;\n"
-                 "a guest's own exit status (proc_exit) is passed through.\n");
+                 "exit status: 0 success, 1 error, 2 bad command line; for exec, 3 the guest\n"
+                 "trapped and a guest's own exit status (proc_exit) is passed through; for run,\n"
+                 "the process's result decides (wippy run --help).\n");
 }
 
 int main(int argc, char **argv) {
@@ -24,6 +27,8 @@ int main(int argc, char **argv) {
     }
     if (strcmp(cmd, "exec") == 0)
         return wp_cli_exec(argc - 1, argv + 1);
+    if (strcmp(cmd, "run") == 0)
+        return wp_cli_run(argc - 1, argv + 1);
     fprintf(stderr, "wippy: unknown command '%s'\n", cmd);
     usage(stderr);
     return WP_EXIT_USAGE;

@@ -1,0 +1,129 @@
+/* wippy/registry.h: a project's definition files (YAML) made into a registry of entries:
+ * loading, kinds, references, validation, env storages, commands, and the configuration a
+ * process entry runs with.
+ *
+ * Objects and who owns them:
+ *   wp_registry  everything loaded from one project: files, entries, compiled modules, env
+ *                storages, problems. Owned by the caller; release with wp_registry_free().
+ *                Not thread-safe: one thread at a time (env storages can be written).
+ *   wp_entry     one entry; borrowed from its registry, lives as long as it.
+ *   wp_process_spec  what a process entry runs with (behaviour, configuration, resolved
+ *                env values and mounts). Owned by the caller: wp_process_spec_free(); it
+ *                borrows from the registry, which must outlive it.
+ *
+ * Loading never stops at the first problem: every problem of the project is collected with
+ * its file, line, entry and field (wp_registry_problem). A caller that finds any must not run
+ * anything.
+ */
+#ifndef WIPPY_REGISTRY_H
+#define WIPPY_REGISTRY_H
+
+#include "wippy/runtime.h"
+#include "wippy/value.h"
+
+typedef struct wp_registry wp_registry;
+typedef struct wp_entry wp_entry;
+
+/* Receives -v messages (one line each, no newline): files read, files skipped, unknown kinds
+ * and fields, boot order. */
+typedef void (*wp_log_fn)(void *ud, const char *msg);
+
+typedef struct wp_registry_options {
+    const char *project_dir; /* NULL: the current directory */
+    wp_log_fn log;           /* NULL: no messages */
+    void *log_ud;
+} wp_registry_options;
+
+/* A problem found while loading. Strings are borrowed from the registry. */
+typedef struct wp_problem {
+    const char *file;   /* relative to the project directory */
+    uint32_t line;      /* 1-based; 0 when it concerns the whole file */
+    const char *entry;  /* "ns:name", or NULL */
+    const char *field;  /* "wasi.mounts[2].guest", or NULL */
+    const char *reason; /* "hash is required", ... */
+} wp_problem;
+
+/* Loads the project: wippy.lock's directories (or ./src), every definition file found in them
+ * recursively, its entries, and validates them all (hashes verified, modules compiled,
+ * references resolved). *out is set even when problems were found.
+ * Fails (no registry made): WP_ERR_NOT_FOUND (no project directory, no source directory),
+ *        WP_ERR_NOMEM. */
+WP_API wp_status wp_registry_load(const wp_registry_options *opts, wp_registry **out, wp_err *err);
+
+/* Accepts NULL. */
+WP_API void wp_registry_free(wp_registry *reg);
+
+/* Problems, sorted by file and line. */
+WP_API uint32_t wp_registry_problem_count(const wp_registry *reg);
+WP_API const wp_problem *wp_registry_problem(const wp_registry *reg, uint32_t i);
+
+/* Entries in boot order: every entry after the entries it refers to. */
+WP_API uint32_t wp_registry_entry_count(const wp_registry *reg);
+WP_API const wp_entry *wp_registry_entry_at(const wp_registry *reg, uint32_t i);
+
+/* The entry with this full ID ("ns:name"), or NULL. */
+WP_API const wp_entry *wp_registry_find(const wp_registry *reg, const char *id);
+
+WP_API const char *wp_entry_id(const wp_entry *e);
+WP_API const char *wp_entry_kind(const wp_entry *e);
+WP_API const char *wp_entry_file(const wp_entry *e); /* relative to the project directory */
+WP_API uint32_t wp_entry_line(const wp_entry *e);
+/* Every field of the entry as written (name and kind included), as a map; plain YAML scalars
+ * are typed by the core schema (null, booleans, integers, floats), all else is a string. */
+WP_API const wp_value *wp_entry_data(const wp_entry *e);
+
+/* ---- Commands ----------------------------------------------------------------------------- */
+
+typedef struct wp_command {
+    const char *name;       /* meta.command.name */
+    const char *short_text; /* meta.command.short, or "" */
+    const wp_entry *entry;
+} wp_command;
+
+/* Commands sorted by name; lookup by name (NULL if none). */
+WP_API uint32_t wp_registry_command_count(const wp_registry *reg);
+WP_API const wp_command *wp_registry_command_at(const wp_registry *reg, uint32_t i);
+WP_API const wp_command *wp_registry_find_command(const wp_registry *reg, const char *name);
+
+/* The terminal.host to run on: the one named by id, or the only one there is.
+ * Fails: WP_ERR_NOT_FOUND ("no terminal.host found in registry", or id is no terminal host),
+ *        WP_ERR_INVALID ("multiple terminal hosts found (a, b), use --host to specify"). */
+WP_API wp_status wp_registry_terminal_host(const wp_registry *reg, const char *id,
+                                           const wp_entry **out, wp_err *err);
+
+/* ---- Environment -------------------------------------------------------------------------- */
+
+/* The value of an env.variable, named by entry ID or by its public name ('variable'): its
+ * storage's value, else its default. *out is a string value owned by the caller.
+ * Fails: WP_ERR_NOT_FOUND (no such variable; no value and no default),
+ *        WP_ERR_UNAVAILABLE (a file storage could not be read), WP_ERR_NOMEM. */
+WP_API wp_status wp_registry_env_get(wp_registry *reg, const char *var, wp_value *out, wp_err *err);
+
+/* Sets an env.variable's value in its storage (a router writes to its first storage; a file
+ * storage rewrites its file, creating it when auto_create is set).
+ * Fails: WP_ERR_NOT_FOUND, WP_ERR_PERMISSION_DENIED (the variable or its storage is read-only:
+ *        os, static), WP_ERR_UNAVAILABLE (the file could not be written), WP_ERR_NOMEM. */
+WP_API wp_status wp_registry_env_set(wp_registry *reg, const char *var, const char *value,
+                                     wp_err *err);
+
+/* ---- Running entries ---------------------------------------------------------------------- */
+
+typedef struct wp_process_spec wp_process_spec;
+
+/* What process (or function) entry e runs with: its behaviour and configuration, with env
+ * variables resolved now (a required one that has no value is an error) and mount directories
+ * created when their fs.directory says auto_init. The terminal host's stdio is the process's.
+ * Fails: WP_ERR_INVALID (e failed validation, or is no runnable kind), WP_ERR_UNSUPPORTED (a
+ *        kind this build cannot run yet, like process.lua), WP_ERR_NOT_FOUND (a required env
+ *        variable), WP_ERR_NOMEM. */
+WP_API wp_status wp_registry_prepare(wp_registry *reg, const wp_entry *e, wp_process_spec **out,
+                                     wp_err *err);
+
+WP_API const wp_behavior *wp_process_spec_behavior(const wp_process_spec *s);
+WP_API const void *wp_process_spec_config(const wp_process_spec *s);
+WP_API uint64_t wp_process_spec_max_execution_ms(const wp_process_spec *s);
+
+/* Accepts NULL. */
+WP_API void wp_process_spec_free(wp_process_spec *s);
+
+#endif
