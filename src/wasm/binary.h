@@ -20,6 +20,13 @@ wp_status wp__bin_valtype(wp_reader *rd, wp_valtype *out, wp_err *err);
 /* Reads a reference type byte (funcref or externref). */
 wp_status wp__bin_reftype(wp_reader *rd, wp_valtype *out, wp_err *err);
 
+/* Orders entries a and b of some array (ctx): negative, zero or positive. */
+typedef int (*wp_index_cmp_fn)(const void *ctx, uint32_t a, uint32_t b);
+
+/* Sorts idx[0, n) by cmp in place: O(n log n) comparisons on any input (hostile input cannot
+ * make it quadratic as it can a hash table), no allocation, not stable. */
+void wp__sort_indices(uint32_t *idx, uint32_t n, wp_index_cmp_fn cmp, const void *ctx);
+
 /* Validates every defined function's body (validate_code.c). */
 wp_status wp__validate_code(const wp_module *m, wp_err *err);
 

@@ -11,6 +11,7 @@ typedef struct dec {
     wp_err *err;
     unsigned last_rank; /* order rank of the last non-custom section */
     uint32_t ndefined;  /* entries of the function section */
+    uint64_t nlocals;   /* declared locals of the bodies read so far */
     bool has_code;
     bool has_data;
 } dec;
@@ -61,6 +62,35 @@ wp_status wp__bin_reftype(wp_reader *rd, wp_valtype *out, wp_err *err) {
     return WP_OK;
 }
 
+/* Moves idx[root] down the max-heap idx[0, n) to its place. */
+static void sift_down(uint32_t *idx, size_t root, size_t n, wp_index_cmp_fn cmp, const void *ctx) {
+    for (;;) {
+        size_t child = 2 * root + 1;
+        if (child >= n)
+            return;
+        if (child + 1 < n && cmp(ctx, idx[child], idx[child + 1]) < 0)
+            child++;
+        if (cmp(ctx, idx[root], idx[child]) >= 0)
+            return;
+        uint32_t t = idx[root];
+        idx[root] = idx[child];
+        idx[child] = t;
+        root = child;
+    }
+}
+
+/* Heapsort: O(n log n) comparisons whatever the input, no allocation. */
+void wp__sort_indices(uint32_t *idx, uint32_t n, wp_index_cmp_fn cmp, const void *ctx) {
+    for (size_t i = n / 2; i-- > 0;)
+        sift_down(idx, i, n, cmp, ctx);
+    for (size_t end = n; end-- > 1;) {
+        uint32_t t = idx[0];
+        idx[0] = idx[end];
+        idx[end] = t;
+        sift_down(idx, 0, end, cmp, ctx);
+    }
+}
+
 /* ---- Small readers --------------------------------------------------------------------------- */
 
 static wp_status fail_at(dec *d, size_t off, const char *why) {
@@ -70,6 +100,14 @@ static wp_status fail_at(dec *d, size_t off, const char *why) {
 static wp_status fail_read(dec *d, const wp_reader *rd) { return wp__bin_read_failed(d->err, rd); }
 
 static wp_status nomem(dec *d) { return wp_err_set(d->err, WP_ERR_NOMEM, "out of memory"); }
+
+/* The input passes one of the implementation limits of config.h. */
+static wp_status fail_limit(dec *d, size_t off, const char *what, uint64_t n, const char *limit,
+                            uint64_t max) {
+    return wp_err_set(d->err, WP_ERR_INVALID,
+                      "at 0x%zx: too many %s (%" PRIu64 ", over %s = %" PRIu64 ")", off, what, n,
+                      limit, max);
+}
 
 static wp_status read_u32(dec *d, wp_reader *rd, uint32_t *out) {
     return rd_u32(rd, out) ? WP_OK : fail_read(d, rd);
@@ -143,7 +181,9 @@ static wp_status read_name(dec *d, wp_reader *rd, wp_name *out) {
     return take_name(rd, out) ? WP_OK : fail_read(d, rd);
 }
 
-static wp_status read_limits(dec *d, wp_reader *rd, wp_limits *out) {
+/* Limits of a table or (with 'pages') a memory. Their validity is checked here, where the
+ * offsets are at hand: wp_limits is public and keeps none. */
+static wp_status read_limits(dec *d, wp_reader *rd, wp_limits *out, bool pages) {
     size_t off = rd_offset(rd);
     uint8_t flags = 0;
     wp_status st = read_byte(d, rd, &flags);
@@ -153,14 +193,26 @@ static wp_status read_limits(dec *d, wp_reader *rd, wp_limits *out) {
         return fail_at(d, off, "integer too large (limits flags)");
     out->has_max = flags == 1;
     out->max = 0;
+    size_t min_off = rd_offset(rd);
     if ((st = read_u32(d, rd, &out->min)) != WP_OK)
         return st;
-    return out->has_max ? read_u32(d, rd, &out->max) : WP_OK;
+    if (pages && out->min > WP_MAX_PAGES)
+        return fail_at(d, min_off, "memory size must be at most 65536 pages (4GiB)");
+    if (!out->has_max)
+        return WP_OK;
+    size_t max_off = rd_offset(rd);
+    if ((st = read_u32(d, rd, &out->max)) != WP_OK)
+        return st;
+    if (pages && out->max > WP_MAX_PAGES)
+        return fail_at(d, max_off, "memory size must be at most 65536 pages (4GiB)");
+    if (out->min > out->max)
+        return fail_at(d, max_off, "size minimum must not be greater than maximum");
+    return WP_OK;
 }
 
 static wp_status read_tabletype(dec *d, wp_reader *rd, wp_tabletype *out) {
     wp_status st = wp__bin_reftype(rd, &out->elem, d->err);
-    return st != WP_OK ? st : read_limits(d, rd, &out->limits);
+    return st != WP_OK ? st : read_limits(d, rd, &out->limits, false);
 }
 
 static wp_status read_globaltype(dec *d, wp_reader *rd, wp_globaltype *out) {
@@ -263,10 +315,17 @@ static wp_status read_functype(dec *d, wp_reader *rd, wp_functype *ft, wp_valtyp
         return st;
     if (form != 0x60)
         return fail_at(d, off, "malformed function type form");
+    /* Caps keep each call, block and branch an O(cap) step for the validator and compiler. */
+    static const uint32_t max[2] = {WP_MAX_FUNC_PARAMS, WP_MAX_FUNC_RESULTS};
+    static const char *const what[2] = {"params", "results"};
+    static const char *const limit[2] = {"WP_MAX_FUNC_PARAMS", "WP_MAX_FUNC_RESULTS"};
     uint32_t n[2] = {0, 0};
     for (int part = 0; part < 2; part++) {
+        size_t count_off = rd_offset(rd);
         if ((st = read_count(d, rd, 1, &n[part])) != WP_OK)
             return st;
+        if (n[part] > max[part])
+            return fail_limit(d, count_off, what[part], n[part], limit[part], max[part]);
         for (uint32_t i = 0; i < n[part]; i++) {
             wp_valtype t;
             if ((st = wp__bin_valtype(rd, &t, d->err)) != WP_OK)
@@ -280,37 +339,39 @@ static wp_status read_functype(dec *d, wp_reader *rd, wp_functype *ft, wp_valtyp
     return WP_OK;
 }
 
-static uint32_t functype_hash(const wp_functype *ft) {
-    uint32_t h = 2166136261u ^ ft->nparams;
-    h = (h ^ ft->nresults) * 16777619u;
-    for (uint32_t i = 0; i < ft->nparams + ft->nresults; i++)
-        h = (h ^ (uint32_t)ft->types[i]) * 16777619u;
-    return h;
+/* A total order on function types: equal exactly when structurally equal. */
+static int functype_cmp(const wp_functype *a, const wp_functype *b) {
+    if (a->nparams != b->nparams)
+        return a->nparams < b->nparams ? -1 : 1;
+    if (a->nresults != b->nresults)
+        return a->nresults < b->nresults ? -1 : 1;
+    size_t n = (size_t)a->nparams + a->nresults;
+    return n == 0 ? 0 : memcmp(a->types, b->types, n * sizeof *a->types);
 }
 
-/* canon[i] = the lowest index whose type equals type i, found through a hash table so a
- * module with many types is not quadratic. */
+/* Type indices by type, then by index. */
+static int type_order(const void *ctx, uint32_t a, uint32_t b) {
+    const wp_module *m = ctx;
+    int c = functype_cmp(&m->types[a], &m->types[b]);
+    return c != 0 ? c : (a > b) - (a < b);
+}
+
+/* canon[i] = the lowest index whose type equals type i. Sorting, not hashing: a hash table
+ * can be flooded with colliding types, a sort stays O(n log n) comparisons on any input. */
 static wp_status canonicalize_types(dec *d) {
     wp_module *m = d->m;
-    size_t cap = 16;
-    while (cap < 2 * (size_t)m->ntypes)
-        cap *= 2;
-    uint32_t *slots = wp_heap_calloc(m->heap, cap, sizeof *slots); /* index + 1; 0 = empty */
-    if (!slots)
+    uint32_t *order = wp_heap_calloc(m->heap, m->ntypes, sizeof *order);
+    if (!order)
         return nomem(d);
-    for (uint32_t i = 0; i < m->ntypes; i++) {
-        size_t h = functype_hash(&m->types[i]) & (cap - 1);
-        m->canon[i] = i;
-        for (; slots[h]; h = (h + 1) & (cap - 1)) {
-            if (wp__functype_equal(&m->types[slots[h] - 1], &m->types[i])) {
-                m->canon[i] = slots[h] - 1;
-                break;
-            }
-        }
-        if (!slots[h])
-            slots[h] = i + 1;
+    for (uint32_t i = 0; i < m->ntypes; i++)
+        order[i] = i;
+    wp__sort_indices(order, m->ntypes, type_order, m);
+    for (uint32_t k = 0; k < m->ntypes; k++) {
+        uint32_t i = order[k];
+        bool same = k > 0 && functype_cmp(&m->types[order[k - 1]], &m->types[i]) == 0;
+        m->canon[i] = same ? m->canon[order[k - 1]] : i; /* runs are in index order */
     }
-    wp_heap_free(m->heap, slots, cap * sizeof *slots);
+    wp_heap_free(m->heap, order, (size_t)m->ntypes * sizeof *order);
     return WP_OK;
 }
 
@@ -348,8 +409,17 @@ static wp_status read_type_section(dec *d, wp_reader *rd) {
     return canonicalize_types(d);
 }
 
-static uint32_t canonical_type(const wp_module *m, uint32_t type) {
-    return type < m->ntypes ? m->canon[type] : type; /* out of range: the validator says so */
+/* A type index: the type section comes before every use, so it is checked here, and the
+ * canonical index is stored. */
+static wp_status read_typeidx(dec *d, wp_reader *rd, uint32_t *out) {
+    size_t off = rd_offset(rd);
+    wp_status st = read_u32(d, rd, out);
+    if (st != WP_OK)
+        return st;
+    if (*out >= d->m->ntypes)
+        return fail_at(d, off, "unknown type");
+    *out = d->m->canon[*out];
+    return WP_OK;
 }
 
 /* ---- Index spaces: growing arrays ------------------------------------------------------------ */
@@ -357,8 +427,9 @@ static uint32_t canonical_type(const wp_module *m, uint32_t type) {
 /* Grows *arr from 'have' to have + more zeroed elements of 'size' bytes. */
 static wp_status grow_array(dec *d, void **arr, uint32_t have, uint32_t more, size_t size) {
     uint64_t want = (uint64_t)have + more;
-    if (want > UINT32_MAX)
-        return fail_at(d, 0, "too many entries in an index space");
+    WP_ASSERT(want <= UINT32_MAX); /* every entry takes a byte of a binary under 4 GiB */
+    if (want > SIZE_MAX / size)
+        return nomem(d); /* only where size_t is 32 bits */
     uint8_t *p = wp_heap_realloc(d->m->heap, *arr, have * size, (size_t)want * size);
     if (!p && want > 0)
         return nomem(d);
@@ -378,6 +449,7 @@ typedef struct import_counts {
  * stores the description at the next index of its kind (arrays sized by a counting pass). */
 static wp_status read_import(dec *d, wp_reader *rd, wp_import *imp, import_counts *c, bool fill) {
     wp_module *m = d->m;
+    size_t entry_off = rd_offset(rd);
     wp_status st;
     if ((st = read_name(d, rd, &imp->module)) != WP_OK)
         return st;
@@ -397,9 +469,7 @@ static wp_status read_import(dec *d, wp_reader *rd, wp_import *imp, import_count
     wp_globaltype gt;
     switch (imp->kind) {
     case WP_EXTERN_FUNC:
-        st = read_u32(d, rd, &fd.type);
-        fd.type = canonical_type(m, fd.type);
-        if (fill)
+        if ((st = read_typeidx(d, rd, &fd.type)) == WP_OK && fill)
             m->funcs[imp->index] = fd;
         return st;
     case WP_EXTERN_TABLE:
@@ -407,7 +477,9 @@ static wp_status read_import(dec *d, wp_reader *rd, wp_import *imp, import_count
             m->tables[imp->index] = tt;
         return st;
     case WP_EXTERN_MEMORY:
-        if ((st = read_limits(d, rd, &lim)) == WP_OK && fill)
+        if (imp->index > 0) /* WebAssembly 2.0 */
+            return fail_at(d, entry_off, "multiple memories");
+        if ((st = read_limits(d, rd, &lim, true)) == WP_OK && fill)
             m->mems[imp->index] = lim;
         return st;
     case WP_EXTERN_GLOBAL:
@@ -472,12 +544,9 @@ static wp_status read_function_section(dec *d, wp_reader *rd) {
     uint32_t first = m->nfuncs;
     m->nfuncs += n;
     d->ndefined = n;
-    for (uint32_t i = 0; i < n; i++) {
-        if ((st = read_u32(d, rd, &m->funcs[first + i].type)) != WP_OK)
-            return st;
-        m->funcs[first + i].type = canonical_type(m, m->funcs[first + i].type);
-    }
-    return WP_OK;
+    for (uint32_t i = 0; i < n && st == WP_OK; i++)
+        st = read_typeidx(d, rd, &m->funcs[first + i].type);
+    return st;
 }
 
 static wp_status read_table_section(dec *d, wp_reader *rd) {
@@ -505,8 +574,11 @@ static wp_status read_memory_section(dec *d, wp_reader *rd) {
         return st;
     uint32_t first = m->nmems;
     m->nmems += n;
-    for (uint32_t i = 0; i < n && st == WP_OK; i++)
-        st = read_limits(d, rd, &m->mems[first + i]);
+    for (uint32_t i = 0; i < n && st == WP_OK; i++) {
+        if (first + i > 0) /* WebAssembly 2.0 */
+            return fail_at(d, rd_offset(rd), "multiple memories");
+        st = read_limits(d, rd, &m->mems[first + i], true);
+    }
     return st;
 }
 
@@ -542,6 +614,7 @@ static wp_status read_export_section(dec *d, wp_reader *rd) {
     m->nexports = n;
     for (uint32_t i = 0; i < n; i++) {
         wp_export *e = &m->exports[i];
+        e->bin_offset = (uint32_t)rd_offset(rd);
         if ((st = read_name(d, rd, &e->name)) != WP_OK)
             return st;
         size_t off = rd_offset(rd);
@@ -559,6 +632,7 @@ static wp_status read_export_section(dec *d, wp_reader *rd) {
 
 static wp_status read_start_section(dec *d, wp_reader *rd) {
     d->m->has_start = true;
+    d->m->start_bin_offset = (uint32_t)rd_offset(rd);
     return read_u32(d, rd, &d->m->start);
 }
 
@@ -593,6 +667,7 @@ static wp_status read_elem_items(dec *d, wp_reader *rd, wp_elemseg *seg, bool ex
  * bit 2 items are expressions. */
 static wp_status read_elem(dec *d, wp_reader *rd, wp_elemseg *seg) {
     size_t off = rd_offset(rd);
+    seg->bin_offset = (uint32_t)off;
     uint32_t flags = 0;
     wp_status st = read_u32(d, rd, &flags);
     if (st != WP_OK)
@@ -642,7 +717,9 @@ static wp_status read_elem_section(dec *d, wp_reader *rd) {
 /* ---- Code section ---------------------------------------------------------------------------- */
 
 /* Local declarations: groups of (count, type), expanded into f->locals. Params and locals
- * together may not exceed WP_MAX_FUNC_LOCALS. */
+ * together may not exceed WP_MAX_FUNC_LOCALS, nor declared locals of the whole module
+ * WP_MAX_MODULE_LOCALS: a body of six bytes may declare 50,000 locals, and without the second
+ * cap a module of many such bodies would expand them into gigabytes. */
 static wp_status read_locals(dec *d, wp_reader *rd, wp_funcdecl *f) {
     wp_module *m = d->m;
     uint32_t ngroups = 0;
@@ -660,7 +737,11 @@ static wp_status read_locals(dec *d, wp_reader *rd, wp_funcdecl *f) {
             return st;
         total += count;
         if (total > WP_MAX_FUNC_LOCALS)
-            return fail_at(d, off, "too many locals");
+            return fail_limit(d, off, "locals", total, "WP_MAX_FUNC_LOCALS", WP_MAX_FUNC_LOCALS);
+        d->nlocals += count;
+        if (d->nlocals > WP_MAX_MODULE_LOCALS)
+            return fail_limit(d, off, "locals in the module", d->nlocals, "WP_MAX_MODULE_LOCALS",
+                              WP_MAX_MODULE_LOCALS);
         if ((st = wp__bin_valtype(&scan, &t, d->err)) != WP_OK)
             return st;
     }
@@ -711,6 +792,7 @@ static wp_status read_code_section(dec *d, wp_reader *rd) {
 
 static wp_status read_data(dec *d, wp_reader *rd, wp_dataseg *seg) {
     size_t off = rd_offset(rd);
+    seg->bin_offset = (uint32_t)off;
     uint32_t flags = 0;
     wp_status st = read_u32(d, rd, &flags);
     if (st != WP_OK)
@@ -756,13 +838,9 @@ static wp_status read_datacount_section(dec *d, wp_reader *rd) {
 
 /* ---- Custom sections and names --------------------------------------------------------------- */
 
-static void clear_names(wp_module *m) {
-    m->module_name = (wp_name){0};
-    for (uint32_t i = 0; i < m->nfuncs; i++)
-        m->funcs[i].name = (wp_name){0};
-}
-
-static bool read_func_names(wp_module *m, wp_reader *rd) {
+/* The function names subsection; stores them only with 'apply'. Each entry takes at least two
+ * bytes, so the loop is bounded by the bytes whatever the count says. */
+static bool read_func_names(wp_module *m, wp_reader *rd, bool apply) {
     uint32_t n = 0;
     if (!rd_u32(rd, &n))
         return false;
@@ -771,30 +849,37 @@ static bool read_func_names(wp_module *m, wp_reader *rd) {
         wp_name name;
         if (!rd_u32(rd, &index) || !take_name(rd, &name))
             return false;
-        if (index < m->nfuncs)
+        if (apply && index < m->nfuncs)
             m->funcs[index].name = name;
     }
     return rd_done(rd);
 }
 
-/* The "name" section: module (0) and function (1) names. It is advisory, so a malformed one is
- * dropped whole, never an error. */
-static void read_name_section(wp_module *m, wp_reader rd) {
+/* Module (0) and function (1) names; other subsections are skipped. Stores only with 'apply'. */
+static bool read_names(wp_module *m, wp_reader rd, bool apply) {
     while (!rd_done(&rd)) {
         uint8_t id = 0;
         uint32_t size = 0;
         const uint8_t *p;
+        wp_name name;
         if (!rd_u8(&rd, &id) || !rd_u32(&rd, &size) || !rd_bytes(&rd, size, &p))
-            goto malformed;
+            return false;
         wp_reader sub = rd_init(rd.base, p, p + size);
-        if (id == 0 && (!take_name(&sub, &m->module_name) || !rd_done(&sub)))
-            goto malformed;
-        if (id == 1 && !read_func_names(m, &sub))
-            goto malformed;
+        if (id == 0 && (!take_name(&sub, &name) || !rd_done(&sub)))
+            return false;
+        if (id == 0 && apply)
+            m->module_name = name;
+        if (id == 1 && !read_func_names(m, &sub, apply))
+            return false;
     }
-    return;
-malformed:
-    clear_names(m);
+    return true;
+}
+
+/* The "name" section. It is advisory, so a malformed one is dropped whole, never an error:
+ * checked first, then applied. The cost is the section's size, however many there are. */
+static void read_name_section(wp_module *m, wp_reader rd) {
+    if (read_names(m, rd, false))
+        read_names(m, rd, true);
 }
 
 static wp_status read_custom_section(dec *d, wp_reader *rd) {
@@ -920,9 +1005,10 @@ wp_status wp__decode(wp_heap *heap, const uint8_t *bytes, size_t len, wp_module 
         return wp_err_set(err, WP_ERR_NOMEM, "out of memory");
     m->heap = heap;
     atomic_init(&m->refcount, 1);
-    if (len > UINT32_MAX) {
+    if (len > UINT32_MAX) { /* offsets are 32-bit: the first byte past them is the culprit */
         wp__module_destroy(m);
-        return wp_err_set(err, WP_ERR_INVALID, "module too large (%zu bytes)", len);
+        return wp_err_set(err, WP_ERR_INVALID, "at 0x%" PRIx64 ": module too large (%zu bytes)",
+                          (uint64_t)UINT32_MAX + 1, len);
     }
     if (!(m->bytes = wp_heap_alloc(heap, len))) {
         wp__module_destroy(m);

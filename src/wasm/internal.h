@@ -105,6 +105,7 @@ typedef struct wp_export {
     wp_name name;
     wp_externkind kind;
     uint32_t index;
+    uint32_t bin_offset; /* byte offset of the entry (its name) in the binary, for errors */
 } wp_export;
 
 /* One per function in the index space, imported ones first. */
@@ -137,6 +138,7 @@ typedef struct wp_elemseg {
     wp_constexpr offset;   /* active only: an i32 expression */
     uint32_t count;
     wp_constexpr *items;   /* count entries: REF_FUNC, REF_NULL or GLOBAL_GET */
+    uint32_t bin_offset;   /* byte offset of the segment (its flags) in the binary, for errors */
 } wp_elemseg;
 
 typedef struct wp_dataseg {
@@ -145,6 +147,7 @@ typedef struct wp_dataseg {
     wp_constexpr offset; /* active only */
     uint32_t data_offset; /* offset of the bytes in module->bytes */
     uint32_t len;
+    uint32_t bin_offset;  /* byte offset of the segment (its flags) in the binary, for errors */
 } wp_dataseg;
 
 struct wp_module {
@@ -187,6 +190,7 @@ struct wp_module {
 
     bool has_start;
     uint32_t start;
+    uint32_t start_bin_offset; /* byte offset of the start function's index, for errors */
 
     uint32_t nelems;
     wp_elemseg *elems;
@@ -205,7 +209,9 @@ struct wp_module {
 
 /* Decodes the binary into a new module (refcount 1): sections, index spaces, constant
  * expressions, names. Function bodies are located, not checked. Fails with WP_ERR_INVALID and
- * "at 0x<offset>: <reason>" for malformed input, WP_ERR_UNSUPPORTED for SIMD. */
+ * "at 0x<offset>: <reason>" for malformed input, WP_ERR_UNSUPPORTED for SIMD. Also checks, where
+ * their offsets are at hand, the rules one entry shows alone (limits, type indices, a single
+ * memory) and the caps of wippy/config.h. */
 wp_status wp__decode(wp_heap *heap, const uint8_t *bytes, size_t len, wp_module **out,
                      wp_err *err);
 

@@ -1,19 +1,27 @@
-/* validate_code.c: validation of function bodies: the operand stack and control frames. */
+/* validate_code.c: validation of function bodies: the operand stack and control frames.
+ *
+ * Cost: every instruction is O(1) except those moving a type list (calls, blocks, branches,
+ * return), which are O(list length), at most WP_MAX_FUNC_PARAMS or WP_MAX_FUNC_RESULTS, and
+ * done with memcmp/memcpy on type bytes; br_table compares each label's list once with one
+ * memcmp, so a long label list over wide types stays fast. */
 #include <string.h>
 
 #include "binary.h"
 
 /* Operand types are value type bytes; UNKNOWN is the bottom type that unreachable code
- * produces (it matches every type). */
+ * produces (it matches every type). Only select pushes UNKNOWN, and only after popping two
+ * UNKNOWNs, which must come from the frame's bottom or below it (empty, in unreachable code):
+ * so a frame holds at most one UNKNOWN, as its bottom operand, and known types above it. */
 #define UNKNOWN 0
 
-/* A control frame: block, loop, if, else, or the function itself (op END). */
+/* A control frame: block, loop, if, else, or the function itself (op END). Type lists are
+ * value type bytes, like the operand stack, so they compare with memcmp. */
 typedef struct ctrl {
     uint8_t op;
     bool unreachable; /* the rest of the frame follows br, return, unreachable... */
     uint32_t height;  /* operand stack height at the frame's start (params above it) */
-    const wp_valtype *params;
-    const wp_valtype *results;
+    const uint8_t *params;
+    const uint8_t *results;
     uint32_t nparams;
     uint32_t nresults;
 } ctrl;
@@ -30,6 +38,8 @@ typedef struct vctx {
     const char *op_name; /* its name, for messages */
     const wp_functype *ft;
     const wp_funcdecl *fd;
+    uint8_t *type_bytes; /* m->type_storage as bytes, entry for entry */
+    size_t ntype_bytes;
     uint8_t *vals;
     uint32_t nvals;
     uint32_t cap_vals;
@@ -39,7 +49,12 @@ typedef struct vctx {
 } vctx;
 
 /* Storage for the result type of a block typed by one value type. */
-static const wp_valtype single_types[] = {WP_I32, WP_I64, WP_F32, WP_F64, WP_FUNCREF, WP_EXTERNREF};
+static const uint8_t single_types[] = {WP_I32, WP_I64, WP_F32, WP_F64, WP_FUNCREF, WP_EXTERNREF};
+
+/* The params of ft as bytes; its results follow them. */
+static const uint8_t *bytes_of(const vctx *v, const wp_functype *ft) {
+    return v->type_bytes + (ft->types - v->m->type_storage);
+}
 
 /* ---- Errors and immediates ------------------------------------------------------------------- */
 
@@ -114,15 +129,44 @@ static uint8_t pop_expect(vctx *v, uint8_t want) {
     return got;
 }
 
-static bool pop_types(vctx *v, const wp_valtype *ts, uint32_t n) {
-    for (uint32_t i = n; i-- > 0;)
-        pop_expect(v, (uint8_t)ts[i]);
+/* How many of the top n operands of the frame have known types: all of them, less an UNKNOWN
+ * at the frame's bottom when the n reach down to it (see UNKNOWN). */
+static uint32_t known_top(vctx *v, uint32_t n) {
+    const ctrl *c = top(v);
+    uint32_t have = v->nvals - c->height;
+    uint32_t k = have > n ? n : have;
+    if (have <= n && have > 0 && v->vals[c->height] == UNKNOWN)
+        k--;
+    WP_ASSERT(k == 0 || !memchr(v->vals + v->nvals - k, UNKNOWN, k));
+    return k;
+}
+
+/* Whether the top k operands, k > 0, have the types ts. */
+static bool top_is(const vctx *v, const uint8_t *ts, uint32_t k) {
+    return memcmp(v->vals + v->nvals - k, ts, k) == 0;
+}
+
+/* Pops n values of types ts (ts[n - 1] on top): one memcmp of the known ones; the others
+ * (an UNKNOWN, or values missing in unreachable code) match anything. */
+static bool pop_types(vctx *v, const uint8_t *ts, uint32_t n) {
+    uint32_t known = known_top(v, n);
+    if (known > 0 && !top_is(v, ts + n - known, known))
+        return fail(v, "type mismatch");
+    v->nvals -= known;
+    if (known < n)
+        pop(v); /* the bottom UNKNOWN, or nothing: fails unless the frame is unreachable */
     return ok(v);
 }
 
-static bool push_types(vctx *v, const wp_valtype *ts, uint32_t n) {
-    for (uint32_t i = 0; i < n; i++)
-        push(v, (uint8_t)ts[i]);
+static bool push_types(vctx *v, const uint8_t *ts, uint32_t n) {
+    if (n > WP_MAX_OPERAND_DEPTH - v->nvals)
+        return fail(v, "operand stack deeper than WP_MAX_OPERAND_DEPTH");
+    while (n > v->cap_vals - v->nvals)
+        if (!grow(v, (void **)&v->vals, &v->cap_vals, 1))
+            return false;
+    if (n > 0)
+        memcpy(v->vals + v->nvals, ts, n);
+    v->nvals += n;
     return ok(v);
 }
 
@@ -183,7 +227,7 @@ static ctrl pop_ctrl(vctx *v) {
 }
 
 /* The types a branch to frame c carries: a loop's params, any other frame's results. */
-static uint32_t label_types(const ctrl *c, const wp_valtype **ts) {
+static uint32_t label_types(const ctrl *c, const uint8_t **ts) {
     *ts = c->op == WP_OP_LOOP ? c->params : c->results;
     return c->op == WP_OP_LOOP ? c->nparams : c->nresults;
 }
@@ -223,10 +267,11 @@ static bool read_blocktype(vctx *v, ctrl *bt) {
         return fail(v, "malformed block type");
     if ((uint64_t)index >= v->m->ntypes)
         return fail(v, "unknown type");
-    const wp_functype *ft = &v->m->types[index];
-    bt->params = ft->types;
+    /* The canonical type: equal label types then share one pointer (see op_br_table). */
+    const wp_functype *ft = &v->m->types[v->m->canon[index]];
+    bt->params = bytes_of(v, ft);
     bt->nparams = ft->nparams;
-    bt->results = ft->types + ft->nparams;
+    bt->results = bt->params + ft->nparams;
     bt->nresults = ft->nresults;
     return true;
 }
@@ -250,8 +295,8 @@ static bool op_else(vctx *v) {
     return ok(v);
 }
 
-static bool same_types(const wp_valtype *a, uint32_t na, const wp_valtype *b, uint32_t nb) {
-    return na == nb && (na == 0 || memcmp(a, b, na * sizeof *a) == 0);
+static bool same_types(const uint8_t *a, uint32_t na, const uint8_t *b, uint32_t nb) {
+    return na == nb && (na == 0 || memcmp(a, b, na) == 0);
 }
 
 static bool op_end(vctx *v) {
@@ -272,7 +317,7 @@ static bool op_br(vctx *v, uint8_t op) {
     const ctrl *c = label(v, depth);
     if (!c)
         return false;
-    const wp_valtype *ts;
+    const uint8_t *ts;
     uint32_t n = label_types(c, &ts);
     pop_types(v, ts, n);
     if (op == WP_OP_BR_IF)
@@ -282,24 +327,10 @@ static bool op_br(vctx *v, uint8_t op) {
     return ok(v);
 }
 
-/* Checks the top of the stack against a label's types without popping (pop then push back,
- * as the spec writes it, leaves the same stack). */
-static bool peek_types(vctx *v, const wp_valtype *ts, uint32_t n) {
-    const ctrl *c = top(v);
-    for (uint32_t j = 0; j < n; j++) {
-        uint8_t want = (uint8_t)ts[n - 1 - j];
-        if (v->nvals - c->height <= j) {
-            if (!c->unreachable)
-                fail(v, "type mismatch (operand stack empty)");
-            return ok(v);
-        }
-        uint8_t got = v->vals[v->nvals - 1 - j];
-        if (got != UNKNOWN && got != want)
-            fail(v, "type mismatch");
-    }
-    return ok(v);
-}
-
+/* Every label must take the same number of values, and the operands must suit each label's
+ * types: the spec pops and pushes them back per label; here each distinct type list is one
+ * memcmp against the known top of the stack. Missing operands in reachable code are left to
+ * the default label's pop, which reports them. */
 static bool op_br_table(vctx *v) {
     uint32_t n = 0;
     uint32_t depth = 0;
@@ -317,17 +348,21 @@ static bool op_br_table(vctx *v) {
     const ctrl *def = label(v, depth);
     if (!def)
         return false;
-    const wp_valtype *dts;
+    const uint8_t *dts;
     uint32_t arity = label_types(def, &dts);
-    for (uint32_t i = 0; i < n; i++) {
+    uint32_t known = known_top(v, arity);
+    const uint8_t *checked = NULL; /* the last list compared: labels often repeat one */
+    for (uint32_t i = 0; i < n && ok(v); i++) {
         rd_u32(&labels, &depth); /* cannot fail: read above */
         const ctrl *c = label(v, depth);
+        const uint8_t *ts;
         if (!c)
             return false;
-        const wp_valtype *ts;
         if (label_types(c, &ts) != arity)
             return fail(v, "type mismatch (br_table labels of different arity)");
-        peek_types(v, ts, arity);
+        if (ts != checked && known > 0 && !top_is(v, ts + arity - known, known))
+            return fail(v, "type mismatch");
+        checked = ts;
     }
     pop_types(v, dts, arity);
     set_unreachable(v);
@@ -335,7 +370,7 @@ static bool op_br_table(vctx *v) {
 }
 
 static bool op_return(vctx *v) {
-    pop_types(v, v->ft->types + v->ft->nparams, v->ft->nresults);
+    pop_types(v, bytes_of(v, v->ft) + v->ft->nparams, v->ft->nresults);
     set_unreachable(v);
     return ok(v);
 }
@@ -343,8 +378,9 @@ static bool op_return(vctx *v) {
 /* ---- Calls ----------------------------------------------------------------------------------- */
 
 static bool apply_functype(vctx *v, const wp_functype *ft) {
-    pop_types(v, ft->types, ft->nparams);
-    push_types(v, ft->types + ft->nparams, ft->nresults);
+    const uint8_t *ts = bytes_of(v, ft);
+    pop_types(v, ts, ft->nparams);
+    push_types(v, ts + ft->nparams, ft->nresults);
     return ok(v);
 }
 
@@ -690,7 +726,7 @@ static wp_status check_body(vctx *v, const wp_funcdecl *fd) {
     v->nctrls = 0;
     v->op_off = fd->body_offset;
     v->op_name = "function";
-    ctrl fn = {.results = v->ft->types + v->ft->nparams, .nresults = v->ft->nresults};
+    ctrl fn = {.results = bytes_of(v, v->ft) + v->ft->nparams, .nresults = v->ft->nresults};
     push_ctrl(v, WP_OP_END, &fn);
     while (v->st == WP_OK && v->nctrls > 0) {
         uint8_t op = 0;
@@ -705,11 +741,26 @@ static wp_status check_body(vctx *v, const wp_funcdecl *fd) {
     return v->st;
 }
 
+/* The module's type lists as bytes, for memcmp against the operand stack. */
+static wp_status make_type_bytes(vctx *v) {
+    const wp_module *m = v->m;
+    size_t n = 0;
+    for (uint32_t i = 0; i < m->ntypes; i++)
+        n += (size_t)m->types[i].nparams + m->types[i].nresults;
+    if (!(v->type_bytes = wp_heap_alloc(m->heap, n)))
+        return wp_err_set(v->err, WP_ERR_NOMEM, "out of memory");
+    v->ntype_bytes = n;
+    for (size_t i = 0; i < n; i++)
+        v->type_bytes[i] = (uint8_t)m->type_storage[i];
+    return WP_OK;
+}
+
 wp_status wp__validate_code(const wp_module *m, wp_err *err) {
     vctx v = {.m = m, .heap = m->heap, .err = err, .st = WP_OK};
-    wp_status st = WP_OK;
+    wp_status st = make_type_bytes(&v);
     for (uint32_t i = m->nimported_funcs; i < m->nfuncs && st == WP_OK; i++)
         st = check_body(&v, &m->funcs[i]);
+    wp_heap_free(m->heap, v.type_bytes, v.ntype_bytes);
     wp_heap_free(m->heap, v.vals, v.cap_vals);
     wp_heap_free(m->heap, v.ctrls, v.cap_ctrls * sizeof *v.ctrls);
     return st;

@@ -424,17 +424,18 @@ static void test_element_segments(void) {
 #undef IMPORTS
 }
 
-/* An imported function returning 1024 values, called until the operand stack would pass
- * WP_MAX_OPERAND_DEPTH: the validator stops instead of allocating without bound. */
+/* An imported function returning WP_MAX_FUNC_RESULTS values, called until the operand stack
+ * would pass WP_MAX_OPERAND_DEPTH: the validator stops instead of allocating without bound. */
 static void test_operand_depth_limit(void) {
-    uint32_t calls = WP_MAX_OPERAND_DEPTH / 1024 + 1;
+    uint32_t nresults = WP_MAX_FUNC_RESULTS;
+    uint32_t calls = WP_MAX_OPERAND_DEPTH / nresults + 1;
     static wb b; /* large: keep it off the stack */
     wb s = {0};
     memset(&b, 0, sizeof b);
     wb_header(&b);
     wb_bytes(&s, (const uint8_t[]){2, 0x60, 0}, 3);
-    wb_u32(&s, 1024);
-    for (int i = 0; i < 1024; i++)
+    wb_u32(&s, nresults);
+    for (uint32_t i = 0; i < nresults; i++)
         wb_byte(&s, 0x7f);
     wb_bytes(&s, (const uint8_t[]){0x60, 0, 0}, 3);
     wb_section(&b, 1, &s);
