@@ -331,7 +331,17 @@ typedef enum wp_run_state {
 /* Creates an exec for calls into s. Owned by the caller (or freed with s).
  * Fails: WP_ERR_NOMEM. */
 WP_API wp_status wp_exec_new(wp_store *s, wp_exec **out, wp_err *err);
+
+/* Frees x. Accepts NULL. Called from inside a host function that x is running (directly or
+ * through a nested call), it does nothing: x is in use below the caller. Free it once the run
+ * has returned, or leave it to wp_store_free(). */
 WP_API void wp_exec_free(wp_exec *x);
+
+/* Misuse from inside a host function of the same exec has a defined outcome: wp_exec_begin()
+ * and wp_exec_resume() fail with WP_ERR_INVALID, wp_exec_run() returns WP_RUN_TRAP (the trap
+ * message says why; the call in progress is not affected), wp_exec_reset() and
+ * wp_exec_resume_trap() do nothing, wp_exec_free() does nothing (above). Only
+ * wp_host_call_nested() runs code on the exec. */
 
 /* Begins a call of f with nargs arguments (copied), checked against f's type. The exec must be
  * idle (no call begun or the last one finished). Nothing runs until wp_exec_run().
@@ -361,6 +371,23 @@ WP_API uint32_t wp_exec_results(const wp_exec *x, wp_val *out, uint32_t cap);
 
 /* After WP_RUN_TRAP: the trap. Borrowed from x, valid until the next begin. */
 WP_API const wp_trap *wp_exec_trap(const wp_exec *x);
+
+/* One activation in a backtrace. For a host function: instance is NULL, func is the index
+ * under which the calling module imports it (UINT32_MAX if it was not reached through an
+ * import of its caller: called by the embedder, or through a table), and name is that
+ * function's name from the caller's name section, else the import's field name. */
+typedef struct wp_frame_info {
+    const wp_instance *instance; /* NULL for a host function */
+    uint32_t func;               /* function index in its module */
+    wp_name name;                /* from the name section; len 0 if none; borrowed */
+} wp_frame_info;
+
+/* After WP_RUN_TRAP: the frames that were active at the trap, innermost first (a host
+ * function that trapped or exited is the innermost); copies up to cap into out (which may be
+ * NULL if cap is 0) and returns how many there were. Valid until the next wp_exec_begin or
+ * wp_exec_reset; 0 when the exec's last run did not end in a trap. Frames of a nested call
+ * (wp_host_call_nested) that trapped are not included: the host function that made it is. */
+WP_API uint32_t wp_exec_backtrace(const wp_exec *x, wp_frame_info *out, uint32_t cap);
 
 /* Convenience: begin and run f to completion with an unlimited slice budget.
  * Returns WP_OK with results written (nresults must match f's type), WP_ERR_TRAP with err

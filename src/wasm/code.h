@@ -1,4 +1,4 @@
-/* code.h: the internal code format shared by the compiler (compile.c) and interpreter (exec.c).
+/* code.h: the internal code format shared by the compiler (compile*.c) and interpreter (exec.c).
  *
  * A function compiles to an array of 8-byte cells. An instruction is one handler cell (the
  * computed-goto label address, or the internal opcode number in the switch build) followed by
@@ -105,6 +105,21 @@ typedef union wp_cell {
  * instructions): MADD d = a*b + c, MSUB d = a*b - c, NMSUB d = c - a*b; (d, a, b, c). */
 #define WP_MULADDS(X) X(F32_MADD) X(F32_MSUB) X(F32_NMSUB) X(F64_MADD) X(F64_MSUB) X(F64_NMSUB)
 
+/* A float multiply whose rounded product is added to memory in place (c[j] += a * b[j]; the
+ * add's operands in the order the unfused add_RMW has them: product, then memory):
+ *   <F>_MADD_RMW     a, b, addr, off        mem[addr + off] += a * b
+ *   <F>_MADD_RMW_M   a, baddr, boff, addr, off     the same with b loaded from baddr + boff
+ *   <F>_MADD_RMW_MI  a, baddr, boff, k, addr, off  b loaded from (uint32)(baddr + k) + boff
+ * b's load is checked before the in-place access, as the unfused instructions would. */
+#define WP_MADD_RMWS(X)                                                                            \
+    X(F32_MADD_RMW) X(F32_MADD_RMW_M) X(F32_MADD_RMW_MI)                                           \
+    X(F64_MADD_RMW) X(F64_MADD_RMW_M) X(F64_MADD_RMW_MI)
+
+/* Non-commutative operators with a constant first operand: NAME_IS (dst, slot a, immediate
+ * k) computes dst = k OP a (0 - x, 1.0 / x). */
+#define WP_BINOPS_IS(X)                                                                            \
+    X(I32_SUB_IS) X(I64_SUB_IS) X(F32_SUB_IS) X(F64_SUB_IS) X(F32_DIV_IS) X(F64_DIV_IS)
+
 /* Every other internal instruction, with its operand cells. */
 #define WP_IOPS_MISC(X)                                                                            \
     X(UNREACHABLE)   /* */                                                                         \
@@ -151,11 +166,33 @@ typedef union wp_cell {
     X(REF_FUNC)      /* dst, function index */                                                     \
     X(ABR_NZ_K)      /* x, y, k, a, target: x = y + k (i32), then jump back when a != 0 */
 
+/* Pairs of instructions that often run one right after the other, X(first, second), picked
+ * from dispatch profiles of bench/programs (docs/interpreter.md). As its last step the
+ * compiler gives the first instruction of each such pair the handler PAIR_<first>__<second>,
+ * which does the first instruction's work and then goes to the second's handler directly
+ * instead of dispatching. The cells stay as they were, so a branch to the second instruction
+ * still finds it. A first instruction never branches, calls or returns. Listed are only pairs
+ * that the programs' runs actually enter: a pair starting at another pair's second instruction
+ * is jumped over by that pair's direct jump. */
+#define WP_PAIRS(X)                                                                                \
+    X(I32_ADD_SS, I32_ADD_SS) X(I32_ADD_SS, I32_ADD_SI) X(I32_ADD_SI, I32_ADD_SS)                  \
+    X(I32_ADD_SI, I32_ADD_SI) X(I32_ADD_SI, ABR_I32_NE_KI) X(I32_ADD_SI, ABR_NZ_K)               \
+    X(I32_ADD_SS, RET1) X(I32_ADD_SI, CALL) X(I32_ADD_SS, ABR_I32_GT_U_KI)                         \
+    X(I32_ADD_SI, ABR_I64_NE_KS) X(I64_MUL_SI, I64_SHR_U_SI) X(I64_SHR_U_SI, I64_ADD_SS)          \
+    X(I64_ADD_SS, I64_MUL_SI) X(I64_LOAD_AI, I64_XOR_SS) X(I32_ADD_SI, I32_SHR_U_SI)              \
+    X(I32_SHR_U_SI, I32_STORE8) X(I32_STORE8, I32_ADD_SI) X(COPY1, COPY1)                          \
+    X(I32_STORE8_VI, I32_ADD_SS) X(I32_WRAP_I64, I32_LOAD8_U_AS) X(I32_LOAD8_U_AI, I32_XOR_SS)    \
+    X(F64_MADD_RMW_M, I32_ADD_SI) X(F64_MADD_RMW_MI, ABR_I32_NE_KI) X(I32_ADD_SI, F64_MUL_SS)     \
+    X(F64_MUL_SS, F64_MADD_RMW) X(F64_MADD_RMW, I32_ADD_SI) X(F64_NMSUB, F64_STORE)               \
+    X(F64_LOAD, F64_MUL_SS) X(F64_MUL_SS, F64_SUB_SMI) X(F64_SUB_SMI, F64_MUL_SS)                 \
+    X(I32_MUL_SMI16, I32_LOAD16_S_AI)
+
 /* The internal opcodes, in this order (the compiler relies on the forms being adjacent). */
-#define WP_IOPS(X_BIN, X_BR, X_BRB, X_ABR, X_ONE, X_LOAD, X_STORE, X_MEM, X_MEM16)                 \
+#define WP_IOPS(X_BIN, X_BR, X_BRB, X_ABR, X_ONE, X_LOAD, X_STORE, X_MEM, X_MEM16, X_PAIR)         \
     WP_BINOPS(X_BIN) WP_BRCMPS(X_BR) WP_BRCMPS(X_BRB) WP_ABRCMPS(X_ABR) WP_UNOPS(X_ONE)           \
         WP_UNOPS_FC(X_ONE) WP_LOADS(X_LOAD) WP_STORES(X_STORE) WP_BINOPS_MEM(X_MEM)                \
-            WP_BINOPS_MEM16(X_MEM16) WP_MULADDS(X_ONE) WP_IOPS_MISC(X_ONE)
+            WP_BINOPS_MEM16(X_MEM16) WP_MULADDS(X_ONE) WP_MADD_RMWS(X_ONE)                         \
+                WP_BINOPS_IS(X_ONE) WP_IOPS_MISC(X_ONE) WP_PAIRS(X_PAIR)
 
 typedef enum wp_iop {
 #define X_BIN(name, comm) WP_I_##name##_SS, WP_I_##name##_SI,
@@ -168,7 +205,9 @@ typedef enum wp_iop {
 #define X_ABR(name) WP_I_ABR_##name##_KS, WP_I_ABR_##name##_KI, WP_I_ABR_##name##_VS,             \
                     WP_I_ABR_##name##_VI,
 #define X_MEM16(name) WP_I_##name##_SM16, WP_I_##name##_SMI16,
-    WP_IOPS(X_BIN, X_BR, X_BRB, X_ABR, X_ONE, X_LOAD, X_STORE, X_MEM, X_MEM16)
+#define X_PAIR(first, second) WP_I_PAIR_##first##__##second,
+    WP_IOPS(X_BIN, X_BR, X_BRB, X_ABR, X_ONE, X_LOAD, X_STORE, X_MEM, X_MEM16, X_PAIR)
+#undef X_PAIR
 #undef X_MEM16
 #undef X_BIN
 #undef X_BR

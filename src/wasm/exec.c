@@ -45,9 +45,15 @@ struct wp_exec {
     size_t host_top;    /* first slot above the frame that called the running host function */
     size_t pending_at;  /* slot of a pending host call's first result */
     const wp_functype *pending_type;
+    wp_func *pending_func; /* the host function waited on (for a backtrace) */
     bool resume_trap;   /* wp_exec_resume_trap was called: the next run traps */
     bool host_called;   /* a direct host call (no wasm frame) has been made */
     wp_trap trap;
+    /* The backtrace of the last trap: frames[0..bt_depth) as they were (a trap only lowers
+     * 'depth', so the records stay intact until the next call pushes over them), and the host
+     * function that trapped above them, or NULL. Set on the trap paths only. */
+    uint32_t bt_depth;
+    wp_func *bt_host;
 };
 
 struct wp_host_call {
@@ -292,28 +298,41 @@ static bool grow_frames(wp_exec *x, uint32_t need) {
 
 /* ---- Traps ------------------------------------------------------------------------------- */
 
+/* Appends where a trap happened to its message: " in function 'NAME' (func N)" with a name
+ * from the name section, else " in func N". */
+static void append_where(wp_trap *t, const wp_code *code, const wp_instance *inst) {
+    size_t n = strlen(t->msg);
+    if (!code || !inst || n + 1 >= sizeof t->msg)
+        return;
+    const wp_funcdecl *fd = &inst->module->funcs[code->func_index];
+    if (fd->name.len)
+        snprintf(t->msg + n, sizeof t->msg - n, " in function '%.*s' (func %" PRIu32 ")",
+                 (int)fd->name.len, fd->name.ptr, code->func_index);
+    else
+        snprintf(t->msg + n, sizeof t->msg - n, " in func %" PRIu32, code->func_index);
+}
+
 /* Fills x->trap: the kind's text (with the element index for element traps, as the spec's
  * interpreter words it), then the function it happened in. */
 static void set_trap(wp_exec *x, wp_trap_kind kind, uint32_t index, const wp_code *code,
                      const wp_instance *inst) {
-    char what[64];
     x->trap.kind = kind;
     x->trap.exit_code = 0;
     if (kind == WP_TRAP_UNINITIALIZED_ELEMENT || kind == WP_TRAP_UNDEFINED_ELEMENT)
-        snprintf(what, sizeof what, "%s %" PRIu32, wp_trap_text(kind), index);
+        snprintf(x->trap.msg, sizeof x->trap.msg, "%s %" PRIu32, wp_trap_text(kind), index);
     else
-        snprintf(what, sizeof what, "%s", wp_trap_text(kind));
-    if (!code || !inst) {
-        snprintf(x->trap.msg, sizeof x->trap.msg, "%s", what);
-        return;
-    }
-    const wp_funcdecl *fd = &inst->module->funcs[code->func_index];
-    if (fd->name.len)
-        snprintf(x->trap.msg, sizeof x->trap.msg, "%s in function '%.*s' (func %" PRIu32 ")",
-                 what, (int)fd->name.len, fd->name.ptr, code->func_index);
-    else
-        snprintf(x->trap.msg, sizeof x->trap.msg, "%s in func %" PRIu32, what,
-                 code->func_index);
+        snprintf(x->trap.msg, sizeof x->trap.msg, "%s", wp_trap_text(kind));
+    append_where(&x->trap, code, inst);
+}
+
+/* Records the backtrace of a trap: the wasm frames [0, depth) and the host function 'host'
+ * (NULL if the trap was not a host's). Traps that end a host function's call name its
+ * caller, the innermost wasm frame, like the interpreter's own traps. */
+static void set_backtrace(wp_exec *x, uint32_t depth, wp_func *host) {
+    x->bt_depth = depth;
+    x->bt_host = host;
+    if (host && depth > 0 && x->trap.kind == WP_TRAP_HOST)
+        append_where(&x->trap, x->frames[depth - 1].code, x->frames[depth - 1].inst);
 }
 
 static void set_host_trap(wp_exec *x, const char *fmt, va_list ap) {
@@ -448,8 +467,8 @@ wp_status wp_exec_new(wp_store *s, wp_exec **out, wp_err *err) {
 }
 
 void wp_exec_free(wp_exec *x) {
-    if (!x)
-        return;
+    if (!x || x->hosting > 0 || x->nesting > 0)
+        return; /* in use by the run that called the host function: see wasm.h */
     /* Unlink from the store's list, which would otherwise free it again. */
     wp_object **pp = &x->store->objects;
     while (*pp && *pp != &x->obj)
@@ -507,6 +526,7 @@ wp_status wp_exec_begin(wp_exec *x, wp_func *f, const wp_val *args, uint32_t nar
     x->resume_trap = false;
     x->trap.kind = WP_TRAP_NONE;
     x->trap.msg[0] = '\0';
+    set_backtrace(x, 0, NULL);
     if (!f->host && !push_entry_frame(x, f, 0)) {
         x->depth = 0;
         return wp_err_set(err, WP_ERR_NOMEM, "out of memory for the call stack");
@@ -518,7 +538,9 @@ wp_status wp_exec_begin(wp_exec *x, wp_func *f, const wp_val *args, uint32_t nar
 
 /* Runs a call of a host function made directly by the embedder (no wasm frame). */
 static wp_run_state run_host_direct(wp_exec *x) {
+    const wp_functype *t = x->func->type;
     x->host_called = true;
+    x->host_top = max_u32(t->nparams, t->nresults); /* where its nested calls go */
     wp_host_result r = call_host(x, x->func, 0, NULL);
     if (r == WP_HOST_OK) {
         x->state = X_DONE;
@@ -527,17 +549,23 @@ static wp_run_state run_host_direct(wp_exec *x) {
     if (r == WP_HOST_PENDING) {
         x->pending_at = 0;
         x->pending_type = x->func->type;
+        x->pending_func = x->func;
         x->state = X_PENDING;
         return WP_RUN_PENDING;
     }
+    set_backtrace(x, 0, x->func);
     x->state = X_IDLE;
     return WP_RUN_TRAP;
 }
 
+/* An API error reported as a trap. Inside a host function it leaves the run in progress as it
+ * was (its backtrace, if any, is recorded when it traps). */
 static wp_run_state fail_run(wp_exec *x, const char *msg) {
     x->trap.kind = WP_TRAP_HOST;
     x->trap.exit_code = 0;
     snprintf(x->trap.msg, sizeof x->trap.msg, "%s", msg);
+    if (x->hosting == 0 && x->nesting == 0)
+        set_backtrace(x, 0, NULL);
     return WP_RUN_TRAP;
 }
 
@@ -550,6 +578,8 @@ wp_run_state wp_exec_run(wp_exec *x, uint64_t budget) {
         return fail_run(x, "no call to run: use wp_exec_begin first");
     if (x->resume_trap) {
         x->resume_trap = false;
+        x->bt_depth = x->depth; /* the message was completed by wp_exec_resume_trap */
+        x->bt_host = x->pending_func;
         x->depth = 0;
         x->state = X_IDLE;
         return WP_RUN_TRAP;
@@ -589,6 +619,8 @@ void wp_exec_resume_trap(wp_exec *x, const char *msg) {
     x->trap.kind = WP_TRAP_HOST;
     x->trap.exit_code = 0;
     snprintf(x->trap.msg, sizeof x->trap.msg, "%s", msg ? msg : "host error");
+    if (x->depth > 0)
+        append_where(&x->trap, x->frames[x->depth - 1].code, x->frames[x->depth - 1].inst);
     x->resume_trap = true;
     x->pending_type = NULL;
     x->state = X_READY;
@@ -600,6 +632,7 @@ void wp_exec_reset(wp_exec *x) {
     x->depth = 0;
     x->pending_type = NULL;
     x->resume_trap = false;
+    set_backtrace(x, 0, NULL);
     x->state = X_IDLE;
 }
 
@@ -613,6 +646,49 @@ uint32_t wp_exec_results(const wp_exec *x, wp_val *out, uint32_t cap) {
 }
 
 const wp_trap *wp_exec_trap(const wp_exec *x) { return &x->trap; }
+
+/* The import through which 'caller' reached host function f: its function index and name
+ * (name section first, else the import's field name). */
+static wp_frame_info host_frame_info(const wp_func *f, const wp_instance *caller) {
+    wp_frame_info fi = {NULL, UINT32_MAX, {NULL, 0}};
+    if (!caller)
+        return fi;
+    const wp_module *m = caller->module;
+    for (uint32_t i = 0; i < m->nimported_funcs; i++) {
+        if (caller->funcs[i] == f) {
+            fi.func = i;
+            fi.name = m->funcs[i].name;
+            break;
+        }
+    }
+    for (uint32_t k = 0; k < m->nimports && fi.func != UINT32_MAX && fi.name.len == 0; k++) {
+        if (m->imports[k].kind == WP_EXTERN_FUNC && m->imports[k].index == fi.func)
+            fi.name = m->imports[k].name;
+    }
+    return fi;
+}
+
+static wp_frame_info wasm_frame_info(const wp_frame *fr) {
+    uint32_t i = fr->code->func_index;
+    return (wp_frame_info){fr->inst, i, fr->inst->module->funcs[i].name};
+}
+
+uint32_t wp_exec_backtrace(const wp_exec *x, wp_frame_info *out, uint32_t cap) {
+    if (x->state != X_IDLE)
+        return 0; /* a run in progress, or one that did not trap */
+    uint32_t n = 0;
+    if (x->bt_host) {
+        const wp_instance *caller = x->bt_depth ? x->frames[x->bt_depth - 1].inst : NULL;
+        if (n < cap)
+            out[n] = host_frame_info(x->bt_host, caller);
+        n++;
+    }
+    for (uint32_t i = x->bt_depth; i-- > 0; n++) {
+        if (n < cap)
+            out[n] = wasm_frame_info(&x->frames[i]);
+    }
+    return n;
+}
 
 wp_status wp_call(wp_exec *x, wp_func *f, const wp_val *args, uint32_t nargs, wp_val *results,
                   uint32_t nresults, wp_trap *trap, wp_err *err) {

@@ -19,20 +19,26 @@
 #define LD_U32(s) ((uint32_t)(s))
 #define LD_U64(s) ((uint64_t)(s))
 
+/* Most handlers are written as a step, which does one instruction's work and moves pc past
+ * it, inside OP(name) { step NEXT(); }, so that a pair handler (WP_PAIRS in code.h) can run
+ * the step of its first instruction and then go straight to the second one's handler. */
+
 /* A binary operator in both forms: dst = a OP b with b from a slot or an immediate. */
-#define BIN(name, T, LD, ST, expr)                                                                 \
-    OP(name##_SS) {                                                                                \
+#define BIN_STEP(T, LD, ST, expr, bval)                                                            \
+    {                                                                                              \
         T a = LD(SL(2));                                                                           \
-        T b = LD(SL(3));                                                                           \
+        T b = LD(bval);                                                                            \
         SL(1) = ST(expr);                                                                          \
         pc += 4;                                                                                   \
+    }
+
+#define BIN(name, T, LD, ST, expr)                                                                 \
+    OP(name##_SS) {                                                                                \
+        BIN_STEP(T, LD, ST, expr, SL(3))                                                           \
         NEXT();                                                                                    \
     }                                                                                              \
     OP(name##_SI) {                                                                                \
-        T a = LD(SL(2));                                                                           \
-        T b = LD(IM(3));                                                                           \
-        SL(1) = ST(expr);                                                                          \
-        pc += 4;                                                                                   \
+        BIN_STEP(T, LD, ST, expr, IM(3))                                                           \
         NEXT();                                                                                    \
     }
 
@@ -98,11 +104,16 @@
         NEXT();                                                                                    \
     }
 
-#define UN(name, T, LD, ST, expr)                                                                  \
-    OP(name) {                                                                                     \
+#define UN_STEP(T, LD, ST, expr)                                                                   \
+    {                                                                                              \
         T a = LD(SL(2));                                                                           \
         SL(1) = ST(expr);                                                                          \
         pc += 3;                                                                                   \
+    }
+
+#define UN(name, T, LD, ST, expr)                                                                  \
+    OP(name) {                                                                                     \
+        UN_STEP(T, LD, ST, expr)                                                                   \
         NEXT();                                                                                    \
     }
 
@@ -121,8 +132,8 @@
 #define ADDR_AI(k, j) ((uint64_t)(uint32_t)(SL(k) + IM(j)))
 #define ADDR_AS(k, j) ((uint64_t)(uint32_t)(SL(k) + SL(j)))
 
-#define LOAD_FORM(label, T, ST, addr, len)                                                         \
-    OP(label) {                                                                                    \
+#define LOAD_STEP(T, ST, addr, len)                                                                \
+    {                                                                                              \
         uint64_t ea = addr + IM(3);                                                                \
         T v;                                                                                       \
         if (WP_UNLIKELY(ea + sizeof(T) > msize))                                                   \
@@ -130,6 +141,11 @@
         memcpy(&v, mbase + ea, sizeof(T));                                                         \
         SL(1) = ST(v);                                                                             \
         pc += len;                                                                                 \
+    }
+
+#define LOAD_FORM(label, T, ST, addr, len)                                                         \
+    OP(label) {                                                                                    \
+        LOAD_STEP(T, ST, addr, len)                                                                \
         NEXT();                                                                                    \
     }
 
@@ -138,14 +154,19 @@
     LOAD_FORM(name##_AI, T, ST, ADDR_AI(2, 4), 5)                                                  \
     LOAD_FORM(name##_AS, T, ST, ADDR_AS(2, 4), 5)
 
-#define STORE_FORM(label, T, value, addr, len)                                                     \
-    OP(label) {                                                                                    \
+#define STORE_STEP(T, value, addr, len)                                                            \
+    {                                                                                              \
         uint64_t ea = addr + IM(3);                                                                \
         T v = (T)(value);                                                                          \
         if (WP_UNLIKELY(ea + sizeof(T) > msize))                                                   \
             goto trap_oob;                                                                         \
         memcpy(mbase + ea, &v, sizeof(T));                                                         \
         pc += len;                                                                                 \
+    }
+
+#define STORE_FORM(label, T, value, addr, len)                                                     \
+    OP(label) {                                                                                    \
+        STORE_STEP(T, value, addr, len)                                                            \
         NEXT();                                                                                    \
     }
 
@@ -156,8 +177,8 @@
     STORE_FORM(name##_AS, T, SL(2), ADDR_AS(1, 4), 5)
 
 /* A binary operator whose second operand is loaded (type LT) from memory. */
-#define BIN_MEM_FORM(label, T, LT, LD, ST, expr, addr, len)                                        \
-    OP(label) {                                                                                    \
+#define BIN_MEM_STEP(T, LT, LD, ST, expr, addr, len)                                               \
+    {                                                                                              \
         uint64_t ea = addr + IM(4);                                                                \
         LT m;                                                                                      \
         if (WP_UNLIKELY(ea + sizeof(LT) > msize))                                                  \
@@ -167,6 +188,11 @@
         T b = LD(m);                                                                               \
         SL(1) = ST(expr);                                                                          \
         pc += len;                                                                                 \
+    }
+
+#define BIN_MEM_FORM(label, T, LT, LD, ST, expr, addr, len)                                        \
+    OP(label) {                                                                                    \
+        BIN_MEM_STEP(T, LT, LD, ST, expr, addr, len)                                               \
         NEXT();                                                                                    \
     }
 
@@ -217,18 +243,73 @@
 
 /* A float multiply and the add or subtract consuming it. The product is its own statement so
  * that it is rounded before the add: a compiler may not contract across statements. */
-#define MULADD(name, T, LD, ST, expr)                                                              \
-    OP(name) {                                                                                     \
+#define MULADD_STEP(T, LD, ST, expr)                                                               \
+    {                                                                                              \
         T p = LD(SL(2)) * LD(SL(3));                                                               \
         T c = LD(SL(4));                                                                           \
         SL(1) = ST(expr);                                                                          \
         pc += 5;                                                                                   \
+    }
+
+#define MULADD(name, T, LD, ST, expr)                                                              \
+    OP(name) {                                                                                     \
+        MULADD_STEP(T, LD, ST, expr)                                                               \
+        NEXT();                                                                                    \
+    }
+
+/* c[j] += a * b in place (MADD_RMW*, code.h). The product is its own statement, rounded before
+ * the add; b's load (the _M forms) is checked first, then the in-place access. */
+#define MADD_RMW_STEP(T, LT, LD, ST, bdecl, addr_k, len)                                           \
+    {                                                                                              \
+        bdecl;                                                                                     \
+        uint64_t ea = ADDR(addr_k) + IM(addr_k + 1);                                               \
+        LT m;                                                                                      \
+        if (WP_UNLIKELY(ea + sizeof(LT) > msize))                                                  \
+            goto trap_oob;                                                                         \
+        T p = LD(SL(1)) * b;                                                                       \
+        memcpy(&m, mbase + ea, sizeof(LT));                                                        \
+        m = (LT)ST(p + LD(m));                                                                     \
+        memcpy(mbase + ea, &m, sizeof(LT));                                                        \
+        pc += len;                                                                                 \
+    }
+
+#define MADD_RMW_FORM(label, T, LT, LD, ST, bdecl, addr_k, len)                                    \
+    OP(label) {                                                                                    \
+        MADD_RMW_STEP(T, LT, LD, ST, bdecl, addr_k, len)                                           \
+        NEXT();                                                                                    \
+    }
+
+/* Declares b, loaded from memory at 'addr' (+ offset in cell k) for the _M forms. */
+#define MEM_OPERAND(T, LT, LD, addr, k)                                                            \
+    T b;                                                                                           \
+    {                                                                                              \
+        uint64_t eb = addr + IM(k);                                                                \
+        LT mb;                                                                                     \
+        if (WP_UNLIKELY(eb + sizeof(LT) > msize))                                                  \
+            goto trap_oob;                                                                         \
+        memcpy(&mb, mbase + eb, sizeof(LT));                                                       \
+        b = LD(mb);                                                                                \
+    }
+
+#define MADD_RMW(name, T, LT, LD, ST)                                                              \
+    MADD_RMW_FORM(name##_MADD_RMW, T, LT, LD, ST, T b = LD(SL(2)), 3, 5)                           \
+    MADD_RMW_FORM(name##_MADD_RMW_M, T, LT, LD, ST, MEM_OPERAND(T, LT, LD, ADDR(2), 3), 4, 6)      \
+    MADD_RMW_FORM(name##_MADD_RMW_MI, T, LT, LD, ST, MEM_OPERAND(T, LT, LD, ADDR_AI(2, 4), 3), 5, \
+                  7)
+
+/* dst = k OP a, the constant first (NAME_IS). */
+#define BIN_IS(name, T, LD, ST, expr)                                                              \
+    OP(name##_IS) {                                                                                \
+        T a = LD(IM(3));                                                                           \
+        T b = LD(SL(2));                                                                           \
+        SL(1) = ST(expr);                                                                          \
+        pc += 4;                                                                                   \
         NEXT();                                                                                    \
     }
 
 /* A load of N bytes stored elsewhere unchanged (memcpy of a small fixed size). */
-#define COPY(name, T)                                                                              \
-    OP(name) {                                                                                     \
+#define COPY_STEP(T)                                                                               \
+    {                                                                                              \
         uint64_t src = ADDR_AI(4, 5) + IM(6);                                                      \
         uint64_t dst = ADDR_AI(1, 2) + IM(3);                                                      \
         T v;                                                                                       \
@@ -237,6 +318,11 @@
         memcpy(&v, mbase + src, sizeof(T));                                                        \
         memcpy(mbase + dst, &v, sizeof(T));                                                        \
         pc += 7;                                                                                   \
+    }
+
+#define COPY(name, T)                                                                              \
+    OP(name) {                                                                                     \
+        COPY_STEP(T)                                                                               \
         NEXT();                                                                                    \
     }
 
@@ -256,6 +342,37 @@
 #define I8_ST32(v) AS_U32((int32_t)(v))
 #define I8_ST64(v) AS_U64((int64_t)(v))
 
+/* The steps of the first instructions of WP_PAIRS (code.h). Each restates its instruction's
+ * line in the handler list below (type, operand forms, expression); every pair runs in the
+ * bench programs it was picked from, which bench_smoke checks against native results. */
+#define STEP_I32_ADD_SS BIN_STEP(uint32_t, LD_U32, AS_U32, a + b, SL(3))
+#define STEP_I32_ADD_SI BIN_STEP(uint32_t, LD_U32, AS_U32, a + b, IM(3))
+#define STEP_I32_SHR_U_SI BIN_STEP(uint32_t, LD_U32, AS_U32, a >> (b & 31), IM(3))
+#define STEP_I64_ADD_SS BIN_STEP(uint64_t, LD_U64, AS_U64, a + b, SL(3))
+#define STEP_I64_MUL_SI BIN_STEP(uint64_t, LD_U64, AS_U64, a * b, IM(3))
+#define STEP_I64_SHR_U_SI BIN_STEP(uint64_t, LD_U64, AS_U64, a >> (b & 63), IM(3))
+#define STEP_F64_MUL_SS BIN_STEP(double, F64_LD, F64_ST, a * b, SL(3))
+#define STEP_I32_WRAP_I64 UN_STEP(uint64_t, LD_U64, AS_U32, a)
+#define STEP_I64_LOAD_AI LOAD_STEP(uint64_t, AS_U64, ADDR_AI(2, 4), 5)
+#define STEP_F64_LOAD LOAD_STEP(uint64_t, AS_U64, ADDR(2), 4)
+#define STEP_I32_LOAD8_U_AI LOAD_STEP(uint8_t, AS_U32, ADDR_AI(2, 4), 5)
+#define STEP_I32_STORE8 STORE_STEP(uint8_t, SL(2), ADDR(1), 4)
+#define STEP_I32_STORE8_VI STORE_STEP(uint8_t, IM(2), ADDR(1), 4)
+#define STEP_COPY1 COPY_STEP(uint8_t)
+#define STEP_F64_SUB_SMI                                                                           \
+    BIN_MEM_STEP(double, uint64_t, F64_LD, F64_ST, a - b, ADDR_AI(3, 5), 6)
+#define STEP_I32_MUL_SMI16                                                                         \
+    BIN_MEM_STEP(uint32_t, int16_t, LD_U32, AS_U32, a * b, ADDR_AI(3, 5), 6)
+#define STEP_F64_NMSUB MULADD_STEP(double, F64_LD, F64_ST, c - p)
+#define STEP_F64_MADD_RMW                                                                          \
+    MADD_RMW_STEP(double, uint64_t, F64_LD, F64_ST, double b = F64_LD(SL(2)), 3, 5)
+#define STEP_F64_MADD_RMW_M                                                                        \
+    MADD_RMW_STEP(double, uint64_t, F64_LD, F64_ST,                                                \
+                  MEM_OPERAND(double, uint64_t, F64_LD, ADDR(2), 3), 4, 6)
+#define STEP_F64_MADD_RMW_MI                                                                       \
+    MADD_RMW_STEP(double, uint64_t, F64_LD, F64_ST,                                                \
+                  MEM_OPERAND(double, uint64_t, F64_LD, ADDR_AI(2, 4), 3), 5, 7)
+
 WP_NO_SANITIZE_POINTER_OVERFLOW
 static wp_run_state interp(wp_exec *x, uint32_t base, uint64_t budget,
                            const void *const **table_out) {
@@ -271,7 +388,9 @@ static wp_run_state interp(wp_exec *x, uint32_t base, uint64_t budget,
 #define X_ABR(name) &&L_ABR_##name##_KS, &&L_ABR_##name##_KI, &&L_ABR_##name##_VS,                \
                     &&L_ABR_##name##_VI,
 #define X_MEM16(name) &&L_##name##_SM16, &&L_##name##_SMI16,
-        WP_IOPS(X_BIN, X_BR, X_BRB, X_ABR, X_ONE, X_LOAD, X_STORE, X_MEM, X_MEM16)
+#define X_PAIR(first, second) &&L_PAIR_##first##__##second,
+        WP_IOPS(X_BIN, X_BR, X_BRB, X_ABR, X_ONE, X_LOAD, X_STORE, X_MEM, X_MEM16, X_PAIR)
+#undef X_PAIR
 #undef X_MEM16
 #undef X_BIN
 #undef X_BR
@@ -288,6 +407,7 @@ static wp_run_state interp(wp_exec *x, uint32_t base, uint64_t budget,
     }
 #define OP(name) L_##name:
 #define NEXT() goto *pc->h
+#define JUMP_TO(name) goto L_##name
 #else
     if (!x) {
         *table_out = NULL;
@@ -295,6 +415,7 @@ static wp_run_state interp(wp_exec *x, uint32_t base, uint64_t budget,
     }
 #define OP(name) case WP_I_##name:
 #define NEXT() goto dispatch
+#define JUMP_TO(name) goto dispatch
 #endif
     /* Only these change in the loop; few, so that they stay in registers. The rest of the
      * state is in x, read on the cold paths. */
@@ -477,6 +598,24 @@ dispatch:
     MULADD(F64_MADD, double, F64_LD, F64_ST, p + c)
     MULADD(F64_MSUB, double, F64_LD, F64_ST, p - c)
     MULADD(F64_NMSUB, double, F64_LD, F64_ST, c - p)
+    MADD_RMW(F32, float, uint32_t, F32_LD, F32_ST)
+    MADD_RMW(F64, double, uint64_t, F64_LD, F64_ST)
+
+    BIN_IS(I32_SUB, uint32_t, LD_U32, AS_U32, a - b)
+    BIN_IS(I64_SUB, uint64_t, LD_U64, AS_U64, a - b)
+    BIN_IS(F32_SUB, float, F32_LD, F32_ST, a - b)
+    BIN_IS(F64_SUB, double, F64_LD, F64_ST, a - b)
+    BIN_IS(F32_DIV, float, F32_LD, F32_ST, a / b)
+    BIN_IS(F64_DIV, double, F64_LD, F64_ST, a / b)
+
+    /* ---- Pairs: the first instruction's step, then the second's handler ---- */
+#define X_PAIR(first, second)                                                                      \
+    OP(PAIR_##first##__##second) {                                                                 \
+        STEP_##first                                                                               \
+        JUMP_TO(second);                                                                           \
+    }
+    WP_PAIRS(X_PAIR)
+#undef X_PAIR
 
     /* ---- Unary operators and conversions ---- */
     UN(I32_EQZ, uint32_t, LD_U32, AS_BOOL, a == 0)
@@ -941,6 +1080,7 @@ call_host_fn : {
         x->pc = ret_pc;
         x->pending_at = at;
         x->pending_type = fn->type;
+        x->pending_func = fn;
         x->state = X_PENDING;
         return WP_RUN_PENDING;
     }
@@ -949,6 +1089,7 @@ call_host_fn : {
         snprintf(x->trap.msg, sizeof x->trap.msg,
                  "a host function cannot wait inside a nested call");
     }
+    set_backtrace(x, x->depth, fn);
     goto trap_set;
 }
 
@@ -960,6 +1101,7 @@ trap:
     /* fall through */
 trap_elem:
     set_trap(x, tk, trap_index, fr->code, inst);
+    set_backtrace(x, (uint32_t)(fr - x->frames) + 1, NULL);
 trap_set:
     charge(x, budget);
     x->depth = base;
@@ -987,5 +1129,6 @@ done:
 
 #undef OP
 #undef NEXT
+#undef JUMP_TO
 
 #endif

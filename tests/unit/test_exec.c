@@ -360,6 +360,117 @@ static void test_fused_forms(void) {
     teardown(&e);
 }
 
+/* Writes a double or float at 'at' in e's memory 0. */
+static void poke64(const env *e, uint32_t at, double v) {
+    CHECK(wp_memory_write(wp_instance_memory(e->inst), at, &v, 8));
+}
+
+static void poke32(const env *e, uint32_t at, float v) {
+    CHECK(wp_memory_write(wp_instance_memory(e->inst), at, &v, 4));
+}
+
+static uint64_t call3(const env *e, const char *name, wp_val a, wp_val b, wp_val c) {
+    wp_val args[3] = {a, b, c};
+    wp_val r = {0};
+    CHECK_EQ(call(e, name, args, 3, &r, 1, NULL), WP_OK);
+    return r.of.i64 & (r.type == WP_I32 || r.type == WP_F32 ? 0xffffffffu : UINT64_MAX);
+}
+
+static void test_madd_rmw(void) {
+    env e;
+    if (!setup(&e, "exec_fuse", NULL))
+        return;
+    /* 0.1 * 3 is rounded before -0.3 is added (a fused multiply-add would not round it). */
+    volatile double p = 0.1 * 3.0;
+    poke64(&e, 64, -0.3);
+    CHECK_EQ(call3(&e, "madd_rmw", i32(64), f64(0.1), f64(3.0)), f64b(p + -0.3));
+    poke64(&e, 64, -0.3);
+    poke64(&e, 128, 3.0);
+    CHECK_EQ(call3(&e, "madd_rmw_m", i32(64), f64(0.1), i32(128)), f64b(p + -0.3));
+    poke64(&e, 64, -0.3);
+    poke64(&e, 136, 3.0);
+    CHECK_EQ(call3(&e, "madd_rmw_mi", i32(64), f64(0.1), i32(128)), f64b(p + -0.3));
+    /* The address plus 8 wraps around 2^32 before the offset, as the unfused load does. */
+    poke64(&e, 64, 1.0);
+    poke64(&e, 0, 2.0);
+    CHECK_EQ(call3(&e, "madd_rmw_mi", i32(64), f64(5.0), i32(-8)), f64b(11.0));
+    volatile float p32 = 0.1f * 3.0f;
+    poke32(&e, 64, -0.3f);
+    CHECK_EQ(call3(&e, "madd_rmw32", i32(64), f32(0.1f), f32(3.0f)), f32b(p32 + -0.3f));
+    poke32(&e, 64, -0.3f);
+    poke32(&e, 132, 3.0f);
+    CHECK_EQ(call3(&e, "madd_rmw32_mi", i32(64), f32(0.1f), i32(128)), f32b(p32 + -0.3f));
+    /* A product also kept in a local is not folded away: (2 * 3) + (6 + 1). */
+    poke64(&e, 64, 1.0);
+    CHECK_EQ(call3(&e, "madd_rmw_tee", i32(64), f64(2.0), f64(3.0)), f64b(13.0));
+    /* Either access out of bounds traps, and then nothing was stored. */
+    wp_val args[3] = {i32(65536 - 4), f64(1.0), f64(1.0)};
+    expect_trap(&e, "madd_rmw", args, 3, 1, WP_TRAP_MEMORY_OOB,
+                "out of bounds memory access in func 0");
+    poke64(&e, 64, 7.0);
+    wp_val args_m[3] = {i32(64), f64(1.0), i32(65536 - 4)};
+    expect_trap(&e, "madd_rmw_m", args_m, 3, 1, WP_TRAP_MEMORY_OOB,
+                "out of bounds memory access in func 1");
+    args_m[2] = i32(65536 - 12);
+    expect_trap(&e, "madd_rmw_mi", args_m, 3, 1, WP_TRAP_MEMORY_OOB,
+                "out of bounds memory access in func 2");
+    double left = 0;
+    CHECK(wp_memory_read(wp_instance_memory(e.inst), 64, &left, 8));
+    CHECK(left == 7.0);
+    args_m[0] = i32(-1);
+    args_m[2] = i32(128);
+    expect_trap(&e, "madd_rmw_m", args_m, 3, 1, WP_TRAP_MEMORY_OOB,
+                "out of bounds memory access in func 1");
+    teardown(&e);
+}
+
+static void test_const_first_and_rmw_const(void) {
+    env e;
+    if (!setup(&e, "exec_fuse", NULL))
+        return;
+    CHECK_EQ(call1(&e, "rsub32", i32(3)), 7);
+    CHECK_EQ(call1(&e, "rsub32", i32(11)), (uint32_t)-1);
+    CHECK_EQ(call1(&e, "rsub64", i64(5)), (uint64_t)-6);
+    CHECK_EQ(call1(&e, "rsubf32", f32(0.0f)), f32b(0.0f)); /* 0 - 0 is +0, not a negation */
+    CHECK_EQ(call1(&e, "rsubf32", f32(2.5f)), f32b(-2.5f));
+    CHECK_EQ(call1(&e, "rsubf64", f64(0.25)), f64b(1.25));
+    CHECK_EQ(call1(&e, "rdivf32", f32(4.0f)), f32b(0.25f));
+    CHECK_EQ(call1(&e, "rdivf32", f32(-0.0f)), f32b(-INFINITY));
+    CHECK_EQ(call1(&e, "rdivf64", f64(2.0)), f64b(-1.5));
+    /* mem[32] = 5 + 4; mem[36] = 9 + 4 */
+    uint32_t five = 5;
+    CHECK(wp_memory_write(wp_instance_memory(e.inst), 32, &five, 4));
+    CHECK_EQ(call1(&e, "rmw_const", i32(4)), 9 + 13 * 1000);
+    teardown(&e);
+}
+
+static void test_pairs(void) {
+    env e;
+    if (!setup(&e, "exec_fuse", NULL))
+        return;
+    /* 3 + 4 before the loop, then the loop's own two adds until the first reaches 100. */
+    uint32_t sum = 4;
+    uint32_t rounds = 0;
+    do {
+        sum += 3;
+        rounds++;
+    } while (sum < 100);
+    CHECK_EQ(call2(&e, "pair_entry", i32(3), i32(4)), sum + rounds * 1000 + 7 * 1000000);
+    CHECK_EQ(call1(&e, "pair_budget", i32(1)), 151);
+    /* A budget of one reduction stops at the branch after the pair's first add each time. */
+    wp_err err;
+    wp_val a = i32(2);
+    CHECK_EQ(wp_exec_begin(e.x, fn(&e, "pair_budget"), &a, 1, &err), WP_OK);
+    int slices = 0;
+    while (wp_exec_run(e.x, 1) == WP_RUN_BUDGET)
+        slices++;
+    CHECK(slices >= 20);
+    wp_val r;
+    CHECK_EQ(wp_exec_results(e.x, &r, 1), 1);
+    CHECK_EQ(r.of.i32, 152);
+    teardown(&e);
+}
+
 static void test_memory_access(void) {
     env e;
     if (!setup(&e, "exec_flow", NULL))
@@ -572,7 +683,14 @@ static void host_misuse(host_env *h, wp_host_call *call) {
     CHECK_EQ(wp_exec_run(x, WP_BUDGET_UNLIMITED), WP_RUN_TRAP);
     CHECK_STR_CONTAINS(wp_exec_trap(x)->msg, "inside a host function");
     CHECK_EQ(wp_exec_begin(x, fn(&h->e, "square"), &a, 1, &err), WP_ERR_INVALID);
+    CHECK_STR_CONTAINS(err.msg, "busy");
     wp_exec_reset(x); /* ignored: the call goes on */
+    CHECK_EQ(wp_exec_resume(x, &a, 1, &err), WP_ERR_INVALID);
+    CHECK_STR_CONTAINS(err.msg, "not waiting");
+    wp_exec_resume_trap(x, "ignored"); /* nothing is pending: no effect */
+    wp_frame_info fi;
+    CHECK_EQ(wp_exec_backtrace(x, &fi, 1), 0); /* a run in progress has none */
+    wp_exec_free(x); /* refused: the exec is running this very call */
     CHECK_EQ(wp_host_call_nested(call, fn(&h->e, "square"), NULL, 0, &r, 1, &err),
              WP_ERR_INVALID);
     CHECK_EQ(wp_host_call_nested(call, fn(&h->e, "square"), &a, 1, &r, 0, &err), WP_ERR_INVALID);
@@ -707,6 +825,18 @@ static void test_host_pending(void) {
     teardown(&h.e);
 }
 
+/* Called by the embedder directly: squares its argument through a nested call. */
+static wp_host_result host_square(wp_host_call *call, void *ud, const wp_val *args,
+                                  wp_val *res) {
+    host_env *h = ud;
+    wp_err err;
+    if (wp_host_call_instance(call) != NULL || wp_host_call_memory(call) != NULL)
+        return wp_host_trap(call, "expected no calling instance");
+    if (wp_host_call_nested(call, fn(&h->e, "square"), args, 1, res, 1, &err) != WP_OK)
+        return wp_host_trap(call, "%s", err.msg);
+    return WP_HOST_OK;
+}
+
 static void test_host_direct(void) {
     host_env h;
     if (!setup_host(&h))
@@ -729,6 +859,14 @@ static void test_host_direct(void) {
     CHECK_EQ(wp_call(x, h.funcs[1], &a, 1, NULL, 0, &trap, &err), WP_ERR_TRAP);
     CHECK_STR_CONTAINS(trap.msg, "disk on fire (1)");
     CHECK_EQ(wp_call(x, h.funcs[0], &a, 1, &r, 1, NULL, &err), WP_ERR_INVALID); /* pending */
+    /* A direct host call may call back into wasm. */
+    static const wp_valtype t_sq[] = {WP_I32, WP_I32};
+    wp_functype ft = {1, 1, t_sq};
+    wp_func *sq = NULL;
+    CHECK_EQ(wp_func_new_host(h.e.s, &ft, host_square, &h, &sq, &err), WP_OK);
+    a = i32(12);
+    CHECK_EQ(wp_call(x, sq, &a, 1, &r, 1, NULL, &err), WP_OK);
+    CHECK_EQ(r.of.i32, 144);
     teardown(&h.e);
 }
 
@@ -741,7 +879,7 @@ static void test_host_trap_and_exit(void) {
     wp_trap trap;
     CHECK_EQ(call(&h.e, "call_fail", &a, 1, &r, 1, &trap), WP_ERR_TRAP);
     CHECK_EQ(trap.kind, WP_TRAP_HOST);
-    CHECK(strcmp(trap.msg, "disk on fire (1)") == 0);
+    CHECK(strcmp(trap.msg, "disk on fire (1) in func 5") == 0); /* names the caller */
     a = i32(2);
     CHECK_EQ(call(&h.e, "call_fail", &a, 1, &r, 1, &trap), WP_ERR_TRAP);
     CHECK_EQ(trap.kind, WP_TRAP_EXIT);
@@ -798,6 +936,13 @@ static void test_host_nested(void) {
     CHECK_EQ(h.nested_status, WP_ERR_TRAP);
     CHECK_STR_CONTAINS(h.nested_msg, "unreachable");
     CHECK_STR_CONTAINS(trap.msg, "nested: unreachable");
+    /* The host function that gave up is the innermost frame; the nested frames are gone. */
+    wp_frame_info fr[3];
+    CHECK_EQ(wp_exec_backtrace(h.e.x, fr, 3), 2);
+    CHECK(fr[0].instance == NULL && fr[0].func == 2 && fr[0].name.len == 4 &&
+          memcmp(fr[0].name.ptr, "nest", 4) == 0);
+    CHECK(fr[1].instance == h.e.inst && fr[1].func == 6 && fr[1].name.len == 0);
+    CHECK(strcmp(trap.msg, "nested: unreachable in func 8 in func 6") == 0);
     /* A nested call may not wait. */
     a = i32(1000);
     CHECK_EQ(call(&h.e, "call_nest", &a, 1, &r, 1, &trap), WP_ERR_TRAP);
@@ -846,6 +991,197 @@ static void test_cross_instance(void) {
     CHECK_EQ(wp_memory_size(wp_instance_memory(lib.inst)), 2 * WP_PAGE_SIZE);
     teardown(&lib);
     wp_module_free(um);
+}
+
+/* ---- Backtraces -------------------------------------------------------------------------- */
+
+typedef struct bt_env {
+    env lib; /* exec_bt_lib: owns the store */
+    env e;   /* exec_bt, in the same store */
+    wp_func *host;
+} bt_env;
+
+/* exec_bt's host function: 1 traps, 2 exits with status 3, 3 waits, else returns. */
+static wp_host_result host_bt(wp_host_call *call, void *ud, const wp_val *args, wp_val *res) {
+    (void)ud;
+    (void)res;
+    switch (args[0].of.i32) {
+    case 1:
+        return wp_host_trap(call, "host says no");
+    case 2:
+        return wp_host_exit(call, 3);
+    case 3:
+        return WP_HOST_PENDING;
+    default:
+        return WP_HOST_OK;
+    }
+}
+
+static bool setup_bt(bt_env *b, const wp_store_config *cfg, const char *host_name) {
+    static const char *const lib_names[] = {"boom", "deeper"};
+    const char *names[] = {host_name, NULL, "outer", "middle", "inner", "to_host",
+                           "middle_host", "cross", "rec", NULL};
+    memset(b, 0, sizeof *b);
+    if (!setup_named(&b->lib, "exec_bt_lib", cfg, NULL, 0, lib_names, 2))
+        return false;
+    wp_err err;
+    static const wp_valtype t_i32[] = {WP_I32};
+    wp_functype ft = {1, 0, t_i32};
+    CHECK_EQ(wp_func_new_host(b->lib.s, &ft, host_bt, NULL, &b->host, &err), WP_OK);
+    wp_extern imports[2] = {{.kind = WP_EXTERN_FUNC, .of.func = b->host}};
+    CHECK(wp_instance_export(b->lib.inst, "boom", 4, &imports[1]));
+    size_t len = 0;
+    unsigned char *bytes = test_fixture("exec_bt", &len);
+    if (bytes)
+        bytes = with_names(bytes, &len, names, 10);
+    b->e.s = b->lib.s;
+    b->e.x = b->lib.x;
+    bool ok = bytes && wp_module_decode(bytes, len, &b->e.m, &err) == WP_OK &&
+              wp_instance_new(b->e.s, b->e.m, imports, 2, &b->e.inst, &err) == WP_OK;
+    free(bytes);
+    CHECK(ok);
+    return ok;
+}
+
+static void teardown_bt(bt_env *b) {
+    teardown(&b->lib);
+    wp_module_free(b->e.m);
+}
+
+static bool frame_is(const wp_frame_info *f, const wp_instance *inst, uint32_t func,
+                     const char *name) {
+    bool ok = f->instance == inst && f->func == func && f->name.len == strlen(name) &&
+              memcmp(f->name.ptr ? f->name.ptr : "", name, f->name.len) == 0;
+    if (!ok)
+        fprintf(stderr, "  frame: func %u '%.*s', expected func %u '%s'\n", (unsigned)f->func,
+                (int)f->name.len, f->name.ptr ? f->name.ptr : "", (unsigned)func, name);
+    return ok;
+}
+
+static void test_backtrace_wasm(void) {
+    bt_env b;
+    if (!setup_bt(&b, NULL, NULL))
+        return;
+    wp_exec *x = b.e.x;
+    wp_frame_info fr[4];
+    CHECK_EQ(wp_exec_backtrace(x, fr, 4), 0); /* nothing ran yet */
+    wp_val a = i32(0);
+    expect_trap(&b.e, "outer", &a, 1, 1, WP_TRAP_DIV_ZERO,
+                "integer divide by zero in function 'inner' (func 4)");
+    CHECK_EQ(wp_exec_backtrace(x, fr, 4), 3);
+    CHECK(frame_is(&fr[0], b.e.inst, 4, "inner"));
+    CHECK(frame_is(&fr[1], b.e.inst, 3, "middle"));
+    CHECK(frame_is(&fr[2], b.e.inst, 2, "outer"));
+    /* A smaller buffer gets the innermost frames and the full count. */
+    memset(fr, 0, sizeof fr);
+    CHECK_EQ(wp_exec_backtrace(x, fr, 1), 3);
+    CHECK(frame_is(&fr[0], b.e.inst, 4, "inner"));
+    CHECK(fr[1].name.len == 0 && fr[1].instance == NULL);
+    CHECK_EQ(wp_exec_backtrace(x, NULL, 0), 3);
+    /* Frames of two instances: the callee's frames name their own module's functions. */
+    expect_trap(&b.e, "cross", &a, 1, 1, WP_TRAP_UNREACHABLE,
+                "unreachable in function 'deeper' (func 1)");
+    CHECK_EQ(wp_exec_backtrace(x, fr, 4), 3);
+    CHECK(frame_is(&fr[0], b.lib.inst, 1, "deeper"));
+    CHECK(frame_is(&fr[1], b.lib.inst, 0, "boom"));
+    CHECK(frame_is(&fr[2], b.e.inst, 7, "cross"));
+    /* A run that does not trap has no backtrace; neither has a call begun, nor a reset. */
+    a = i32(5);
+    CHECK_EQ(call1(&b.e, "outer", a), 3);
+    CHECK_EQ(wp_exec_backtrace(x, fr, 4), 0);
+    a = i32(0);
+    expect_trap(&b.e, "outer", &a, 1, 1, WP_TRAP_DIV_ZERO, "integer divide by zero");
+    wp_err err;
+    CHECK_EQ(wp_exec_begin(x, fn(&b.e, "outer"), &a, 1, &err), WP_OK);
+    CHECK_EQ(wp_exec_backtrace(x, fr, 4), 0);
+    CHECK_EQ(wp_exec_run(x, WP_BUDGET_UNLIMITED), WP_RUN_TRAP);
+    CHECK_EQ(wp_exec_backtrace(x, fr, 4), 3);
+    wp_exec_reset(x);
+    CHECK_EQ(wp_exec_backtrace(x, fr, 4), 0);
+    teardown_bt(&b);
+}
+
+static void test_backtrace_deep(void) {
+    bt_env b;
+    wp_store_config cfg = {.max_call_depth = 500};
+    if (!setup_bt(&b, &cfg, NULL))
+        return;
+    wp_val a = i32(0);
+    expect_trap(&b.e, "rec", &a, 1, 1, WP_TRAP_STACK_EXHAUSTED,
+                "call stack exhausted in function 'rec' (func 8)");
+    wp_frame_info fr[8];
+    CHECK_EQ(wp_exec_backtrace(b.e.x, fr, 8), 500); /* every frame, though 8 are copied */
+    for (int i = 0; i < 8; i++)
+        CHECK(frame_is(&fr[i], b.e.inst, 8, "rec"));
+    /* With a budget slice the run stops and resumes many times; the frames are the same. */
+    wp_err err;
+    CHECK_EQ(wp_exec_begin(b.e.x, fn(&b.e, "rec"), &a, 1, &err), WP_OK);
+    wp_run_state rs;
+    int slices = 0;
+    while ((rs = wp_exec_run(b.e.x, 7)) == WP_RUN_BUDGET)
+        slices++;
+    CHECK_EQ(rs, WP_RUN_TRAP);
+    CHECK(slices > 50);
+    CHECK_EQ(wp_exec_backtrace(b.e.x, fr, 8), 500);
+    teardown_bt(&b);
+}
+
+static void test_backtrace_host(void) {
+    bt_env b;
+    if (!setup_bt(&b, NULL, NULL))
+        return;
+    wp_exec *x = b.e.x;
+    wp_frame_info fr[4];
+    /* A host trap: the host function is the innermost frame, named by its import; the
+     * message names the wasm function that called it. */
+    wp_val a = i32(1);
+    wp_trap trap;
+    CHECK_EQ(call(&b.e, "to_host", &a, 1, NULL, 0, &trap), WP_ERR_TRAP);
+    CHECK_EQ(trap.kind, WP_TRAP_HOST);
+    CHECK(strcmp(trap.msg, "host says no in function 'middle_host' (func 6)") == 0);
+    CHECK_EQ(wp_exec_backtrace(x, fr, 4), 3);
+    CHECK(frame_is(&fr[0], NULL, 0, "host"));
+    CHECK(frame_is(&fr[1], b.e.inst, 6, "middle_host"));
+    CHECK(frame_is(&fr[2], b.e.inst, 5, "to_host"));
+    /* An exit: the same frames; the message stays the exit's own. */
+    a = i32(2);
+    CHECK_EQ(call(&b.e, "to_host", &a, 1, NULL, 0, &trap), WP_ERR_TRAP);
+    CHECK_EQ(trap.kind, WP_TRAP_EXIT);
+    CHECK(strcmp(trap.msg, "exit with status 3") == 0);
+    CHECK_EQ(wp_exec_backtrace(x, fr, 4), 3);
+    CHECK(frame_is(&fr[0], NULL, 0, "host"));
+    /* A waiting call that the embedder makes trap. */
+    wp_err err;
+    a = i32(3);
+    CHECK_EQ(wp_exec_begin(x, fn(&b.e, "to_host"), &a, 1, &err), WP_OK);
+    CHECK_EQ(wp_exec_run(x, WP_BUDGET_UNLIMITED), WP_RUN_PENDING);
+    CHECK_EQ(wp_exec_backtrace(x, fr, 4), 0); /* not a trap (yet) */
+    wp_exec_resume_trap(x, "timed out");
+    CHECK_EQ(wp_exec_run(x, WP_BUDGET_UNLIMITED), WP_RUN_TRAP);
+    CHECK(strcmp(wp_exec_trap(x)->msg, "timed out in function 'middle_host' (func 6)") == 0);
+    CHECK_EQ(wp_exec_backtrace(x, fr, 4), 3);
+    CHECK(frame_is(&fr[0], NULL, 0, "host"));
+    CHECK(frame_is(&fr[2], b.e.inst, 5, "to_host"));
+    /* Through a table: the host function is still the caller's import 0. */
+    a = i32(1);
+    CHECK_EQ(call(&b.e, "indirect", &a, 1, NULL, 0, &trap), WP_ERR_TRAP);
+    CHECK_EQ(wp_exec_backtrace(x, fr, 4), 2);
+    CHECK(frame_is(&fr[0], NULL, 0, "host"));
+    CHECK(frame_is(&fr[1], b.e.inst, 9, ""));
+    /* Called by the embedder: one frame, reached through no import. */
+    CHECK_EQ(wp_call(x, b.host, &a, 1, NULL, 0, &trap, &err), WP_ERR_TRAP);
+    CHECK(strcmp(trap.msg, "host says no") == 0);
+    CHECK_EQ(wp_exec_backtrace(x, fr, 4), 1);
+    CHECK(frame_is(&fr[0], NULL, UINT32_MAX, ""));
+    teardown_bt(&b);
+
+    /* The caller's name section names the import: that name wins over the field name. */
+    if (!setup_bt(&b, NULL, "my_host"))
+        return;
+    CHECK_EQ(call(&b.e, "to_host", &a, 1, NULL, 0, &trap), WP_ERR_TRAP);
+    CHECK_EQ(wp_exec_backtrace(b.e.x, fr, 4), 3);
+    CHECK(frame_is(&fr[0], NULL, 0, "my_host"));
+    teardown_bt(&b);
 }
 
 /* ---- The exec's life cycle and API errors ----------------------------------------------- */
@@ -980,6 +1316,9 @@ int main(void) {
     RUN_TEST(test_branches);
     RUN_TEST(test_fused_forms);
     RUN_TEST(test_memory_access);
+    RUN_TEST(test_madd_rmw);
+    RUN_TEST(test_const_first_and_rmw_const);
+    RUN_TEST(test_pairs);
     RUN_TEST(test_trap_kinds);
     RUN_TEST(test_stack_limits);
     RUN_TEST(test_budget);
@@ -990,6 +1329,9 @@ int main(void) {
     RUN_TEST(test_host_nested);
     RUN_TEST(test_host_nested_limits);
     RUN_TEST(test_cross_instance);
+    RUN_TEST(test_backtrace_wasm);
+    RUN_TEST(test_backtrace_deep);
+    RUN_TEST(test_backtrace_host);
     RUN_TEST(test_api_errors);
     RUN_TEST(test_exec_objects);
     RUN_TEST(test_compile_nomem);
