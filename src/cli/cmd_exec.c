@@ -117,6 +117,30 @@ static int fail(const char *file, const wp_err *err) {
     return WP_EXIT_ERROR;
 }
 
+/* Prints the frames active at the trap, innermost first, at most WP_BACKTRACE_MAX of them. */
+static void print_backtrace(const wp_exec *x) {
+    enum { WP_BACKTRACE_MAX = 64 };
+    wp_frame_info frames[WP_BACKTRACE_MAX];
+    uint32_t n = wp_exec_backtrace(x, frames, WP_BACKTRACE_MAX);
+    if (n == 0)
+        return;
+    fprintf(stderr, "backtrace:\n");
+    uint32_t shown = n < WP_BACKTRACE_MAX ? n : WP_BACKTRACE_MAX;
+    for (uint32_t i = 0; i < shown; i++) {
+        const wp_frame_info *f = &frames[i];
+        fprintf(stderr, "  %u: ", i);
+        if (f->name.len)
+            fprintf(stderr, "%.*s", (int)f->name.len, f->name.ptr);
+        else if (f->func != UINT32_MAX)
+            fprintf(stderr, "func %u", f->func);
+        else
+            fprintf(stderr, "<host function>");
+        fprintf(stderr, "%s\n", f->instance ? "" : " (host)");
+    }
+    if (n > shown)
+        fprintf(stderr, "  ... %u more frames\n", n - shown);
+}
+
 /* Runs f to completion, waiting on the host for blocking WASI calls. Returns true when it
  * finished; otherwise prints why and sets *status (WP_EXIT_TRAP, WP_EXIT_ERROR, or the
  * guest's own exit status). */
@@ -135,8 +159,8 @@ static bool run_call(wp_wasi *w, wp_exec *x, wp_func *f, const wp_val *args, uin
         *status = t->exit_code;
         return false;
     }
-    /* The engine names the function that trapped; a full backtrace is not available yet. */
     fprintf(stderr, "wippy: trap: %s\n", t->msg);
+    print_backtrace(x);
     *status = WP_EXIT_TRAP;
     return false;
 }

@@ -66,6 +66,23 @@ run "$TMP/recurse.wat"
 check_eq "call stack exhausted: status" "$rc" 3
 check_contains "call stack exhausted: message" "$err" "call stack exhausted"
 
+check_contains "call stack exhausted: backtrace is capped" "$err" "more frames"
+
+# A backtrace lists the active frames innermost first, by name or by index.
+cat >"$TMP/nested.wat" <<'EOF'
+(module
+  (func $outer (export "_start") call $middle)
+  (func $middle call $inner)
+  (func $inner unreachable))
+EOF
+run "$TMP/nested.wat"
+check_eq "backtrace: status" "$rc" 3
+check_contains "backtrace: innermost" "$err" "  0: func 2"
+check_contains "backtrace: middle" "$err" "  1: func 1"
+check_contains "backtrace: outermost" "$err" "  2: func 0"
+run "$GUESTS/exitcode.wasm" trap
+check_contains "backtrace: names from the name section" "$err" "  0: main"
+
 # stdout and stderr reach the terminal unbuffered, in the order written.
 "$WIPPY" exec "$GUESTS/exitcode.wasm" interleave >"$TMP/both" 2>&1
 "$GUESTS/exitcode.native" interleave >"$TMP/both.native" 2>&1
