@@ -70,6 +70,53 @@ static uint16_t io_check(wp_wasi *w, const wp_wasi_op *op, wp_wasi_fd **f, int *
     return wp__wasi_iovecs(w, op->mem, op->ptr, op->len, n);
 }
 
+/* Skips the first 'skip' bytes of the n iovecs; returns how many iovecs remain. */
+static int skip_iovecs(struct iovec *iov, int n, size_t skip) {
+    int i = 0;
+    while (i < n && skip >= iov[i].iov_len)
+        skip -= iov[i++].iov_len;
+    if (i < n) {
+        iov[i].iov_base = (char *)iov[i].iov_base + skip;
+        iov[i].iov_len -= skip;
+    }
+    for (int k = i; k < n; k++)
+        iov[k - i] = iov[k];
+    return n - i;
+}
+
+static bool wants_all(const wp_wasi_op *op, const wp_wasi_fd *f) {
+    return op->kind == WP_WASI_OP_RECV && (op->flags & WP_WASI_RIFLAG_WAITALL) &&
+           !(op->flags & WP_WASI_RIFLAG_PEEK) && f->type == WP_WASI_FILETYPE_SOCKET_STREAM;
+}
+
+/* sock_recv with waitall on a stream socket gathers until the buffers are full or the peer
+ * ends the stream, waiting between pieces like any other read; op->done counts across waits.
+ * A non-blocking descriptor returns what has come once something has. */
+static bool try_recv_all(wp_wasi *w, wp_wasi_op *op, const wp_wasi_fd *f, int n, uint16_t *e) {
+    n = skip_iovecs(w->iov, n, op->done);
+    while (n > 0) {
+        uint16_t roflags = 0;
+        ssize_t got = transfer(op, f, w->iov, n, &roflags);
+        if (got == 0)
+            break; /* end of stream */
+        if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            if (op->done == 0 || !(f->flags & WP_WASI_FDFLAG_NONBLOCK))
+                return wp__wasi_would_block(w, f, WP_WASI_READABLE, e);
+            break;
+        }
+        if (got < 0) {
+            *e = wp__wasi_errno(errno);
+            return true;
+        }
+        op->done += (uint32_t)got;
+        n = skip_iovecs(w->iov, n, (size_t)got);
+    }
+    wp__wasi_put32(op->mem, op->out, op->done); /* io_check saw both fit */
+    wp__wasi_le16(wp__wasi_mem(op->mem, op->out2, 2), 0);
+    *e = WP_WASI_ESUCCESS;
+    return true;
+}
+
 bool wp__wasi_try_io(wp_wasi *w, wp_wasi_op *op, uint16_t *e) {
     wp_wasi_fd *f;
     int n;
@@ -89,6 +136,8 @@ bool wp__wasi_try_io(wp_wasi *w, wp_wasi_op *op, uint16_t *e) {
         if (!reading && f->type == WP_WASI_FILETYPE_UNKNOWN)
             n = cap_iovecs(w->iov, n, PIPE_BUF);
     }
+    if (wants_all(op, f))
+        return try_recv_all(w, op, f, n, e);
     uint16_t roflags = 0;
     ssize_t got = transfer(op, f, w->iov, n, &roflags);
     if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))

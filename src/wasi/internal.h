@@ -132,6 +132,7 @@ typedef struct wp_wasi_op {
     uint32_t out;     /* where the count, or accept's new fd, goes */
     uint32_t out2;    /* sock_recv's roflags; poll_oneoff's events */
     bool started;     /* tried once already */
+    uint32_t done;    /* sock_recv with waitall: bytes received by earlier attempts */
 } wp_wasi_op;
 
 /* One poll_oneoff subscription, read from the guest when the call starts. */

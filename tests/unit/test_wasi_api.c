@@ -81,7 +81,9 @@ typedef struct fx {
     char dir[256]; /* <tmp>/rw (guest fd 3, "/rw") and <tmp>/ro (fd 4, "/ro", read-only) */
     int in[2];     /* the guest's stdin is in[0]; the test writes in[1] */
     int out[2];    /* the guest's stdout is out[1]; the test reads out[0] */
-    int sock[2];   /* a datagram socket pair: sock[0] is lent as guest fd 5 */
+    int sock[2];
+    int stream[2]; /* a stream socket pair: guest fd 6 */
+    int lent[2];   /* the sockets lent to the guest */   /* a datagram socket pair: sock[0] is lent as guest fd 5 */
     wp_wasi *w;
     wp_store *s;
     wp_module *m;
@@ -127,7 +129,8 @@ static bool make_dirs(fx *f) {
     fputs("read only", fp);
     fclose(fp);
     return pipe(f->in) == 0 && pipe(f->out) == 0 &&
-           socketpair(AF_UNIX, SOCK_DGRAM, 0, f->sock) == 0;
+           socketpair(AF_UNIX, SOCK_DGRAM, 0, f->sock) == 0 &&
+           socketpair(AF_UNIX, SOCK_STREAM, 0, f->stream) == 0;
 }
 
 static bool setup_flags(fx *f, uint32_t flags) {
@@ -152,8 +155,10 @@ static bool setup_flags(fx *f, uint32_t flags) {
     cfg.stdin_fd = f->in[0];
     cfg.stdout_fd = f->out[1];
     cfg.stderr_fd = -1; /* closed for the guest */
-    cfg.sockets = f->sock;
-    cfg.nsockets = 1;
+    f->lent[0] = f->sock[0];
+    f->lent[1] = f->stream[0];
+    cfg.sockets = f->lent;
+    cfg.nsockets = 2;
     cfg.flags = flags;
     wp_err err;
     wp_extern imports[WP_ARRAY_LEN(rows)];
@@ -179,6 +184,7 @@ static void teardown(fx *f) {
         close(f->in[i]);
         close(f->out[i]);
         close(f->sock[i]);
+        close(f->stream[i]);
     }
     char cmd[300];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", f->dir);
@@ -928,6 +934,36 @@ static void test_sockets(void) {
     teardown(&f);
 }
 
+/* waitall on a stream socket gathers until the buffer is full, waiting between pieces; at
+ * the peer's end of stream it returns what came. */
+static void test_sock_waitall(void) {
+    fx f;
+    if (!setup(&f))
+        return;
+    CHECK_EQ(CALL(&f, "fd_fdstat_get", 6, BUF), 0);
+    CHECK_EQ(f.mem[BUF], WP_WASI_FILETYPE_SOCKET_STREAM);
+    iov1(&f, BUF, 10);
+    CHECK_EQ(send(f.stream[1], "0123", 4, 0), 4);
+    CHECK_EQ(CALL(&f, "sock_recv", 6, IOV, 1, WP_WASI_RIFLAG_WAITALL, OUT, OUT2), PENDING);
+    wp_wasi_wait wt;
+    CHECK(wp_wasi_pending(f.w, &wt) && wt.nfds == 1 && wt.fds[0].fd == f.stream[0]);
+    CHECK_EQ(send(f.stream[1], "456", 3, 0), 3);
+    bool done = true;
+    wp_err err;
+    CHECK(wp_wasi_complete(f.w, f.x, &done, &err) == WP_OK && !done); /* 7 of 10: waits on */
+    CHECK_EQ(send(f.stream[1], "789xyz", 6, 0), 6);
+    CHECK(complete(&f, 0));
+    CHECK(get32(&f, OUT) == 10 && memcmp(f.mem + BUF, "0123456789", 10) == 0);
+    /* Without waitall the rest comes at once; then end of stream ends a waitall short. */
+    CHECK_EQ(CALL(&f, "sock_recv", 6, IOV, 1, 0, OUT, OUT2), 0);
+    CHECK(get32(&f, OUT) == 3 && memcmp(f.mem + BUF, "xyz", 3) == 0);
+    CHECK_EQ(send(f.stream[1], "ab", 2, 0), 2);
+    CHECK_EQ(shutdown(f.stream[1], SHUT_WR), 0);
+    CHECK_EQ(CALL(&f, "sock_recv", 6, IOV, 1, WP_WASI_RIFLAG_WAITALL, OUT, OUT2), 0);
+    CHECK(get32(&f, OUT) == 2 && memcmp(f.mem + BUF, "ab", 2) == 0);
+    teardown(&f);
+}
+
 /* ---- Configuration, linking, out of memory ----------------------------------------------- */
 
 static wp_status try_new(const wp_wasi_config *cfg, wp_err *err) {
@@ -1137,6 +1173,7 @@ int main(void) {
     RUN_TEST(test_poll_fds);
     RUN_TEST(test_yield_and_cancel);
     RUN_TEST(test_sockets);
+    RUN_TEST(test_sock_waitall);
     RUN_TEST(test_config_errors);
     RUN_TEST(test_out_of_memory);
     RUN_TEST(test_link_errors);
