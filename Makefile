@@ -41,6 +41,7 @@ fuzz:
 
 bench: all
 	@SHARED=$(SHARED) scripts/bench.sh $(BUILD)
+	@scripts/bench-runtime.sh $(BUILD)
 
 ci: test asan fuzz
 

@@ -4,7 +4,7 @@
 set -eu
 
 PACKAGES="make cmake gcc clang lld libclang-rt-14-dev libclang-rt-14-dev-wasm32 wasi-libc wabt
-          pkg-config libyaml-dev libssl-dev"
+          pkg-config libyaml-dev libssl-dev liblua5.4-dev libuv1-dev"
 
 missing=""
 for p in $PACKAGES; do

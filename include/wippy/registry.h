@@ -126,4 +126,35 @@ WP_API uint64_t wp_process_spec_max_execution_ms(const wp_process_spec *s);
 /* Accepts NULL. */
 WP_API void wp_process_spec_free(wp_process_spec *s);
 
+/* ---- Booting a runtime -------------------------------------------------------------------- */
+
+/* A runtime made for a registry: its hosts and the resolver that spawns entries by ID. The
+ * registry must outlive it; while it lives, its resolver uses the registry from worker threads
+ * under the registry's own lock, so other threads must take that lock too (Lua's env hooks
+ * do) or leave the registry alone. */
+typedef struct wp_boot wp_boot;
+
+/* Creates a runtime whose resolver prepares process entries of reg (each once; the prepared
+ * configuration lives until wp_boot_free), starts every process.host whose
+ * lifecycle.auto_start is not false (host.workers threads, default the number of CPUs), and
+ * terminal (a terminal.host entry, or NULL) as its terminal host. The shutdown grace period is
+ * the longest lifecycle.stop_timeout of the hosts ("5s", "500ms"; default 10 s).
+ * handle_signals: SIGINT/SIGTERM shut the runtime down (wp_runtime_config). *out owned by the
+ * caller: wp_boot_free(). Fails: as wp_runtime_new and wp_runtime_add_host. */
+WP_API wp_status wp_registry_boot(wp_registry *reg, const wp_entry *terminal, bool handle_signals,
+                                  wp_boot **out, wp_err *err);
+
+/* The runtime and its terminal host (NULL if none was given); borrowed from b. */
+WP_API wp_runtime *wp_boot_runtime(const wp_boot *b);
+WP_API wp_host *wp_boot_terminal(const wp_boot *b);
+
+/* What entry e runs, prepared once and kept by b (the target's config lives as long as b).
+ * Thread-safe. Fails: as wp_registry_prepare. */
+WP_API wp_status wp_boot_target(wp_boot *b, const wp_entry *e, wp_spawn_target *out,
+                                wp_err *err);
+
+/* Frees the runtime (terminating what still runs: shut it down first for a grace period),
+ * then the prepared entries. Accepts NULL. */
+WP_API void wp_boot_free(wp_boot *b);
+
 #endif

@@ -1,17 +1,25 @@
-/* wippy/runtime.h: processes. For now: the process behaviour interface (Init / Step / Close,
- * reference wasm_processes.md), the process.wasm behaviour, and the terminal host runner that
- * drives one process to completion on the calling thread. The scheduler, worker threads,
- * mailboxes and the libuv I/O loop come next, on top of this same interface.
+/* wippy/runtime.h: processes and the hosts that run them (DESIGN decision 5).
  *
  * Objects and who owns them:
- *   wp_behavior  a static table of functions: what a kind of process does. Never freed.
- *   wp_proc      one process: a behaviour and its state, and its result once done. Owned by
- *                whoever created it (a host); used by one thread at a time; wp_proc_free() is
- *                Close.
+ *   wp_behavior  a static table of functions: what a kind of process does (process.wasm, Lua).
+ *                Never freed.
+ *   wp_proc      one process: a behaviour and its state, a PID, a mailbox, links, monitors,
+ *                and its result once done. Made by wp_proc_new() (standalone, driven by its
+ *                creator) or by a spawn (owned by the runtime, freed after its exit has been
+ *                delivered). Stepped by one thread at a time.
+ *   wp_runtime   the process world: hosts, the PID table, the name registry, the I/O loop
+ *                thread (libuv: timers, descriptor readiness, signals). Owned by the caller.
+ *   wp_host      a process.host (N worker threads and a run queue) or a terminal.host (one
+ *                process at a time, the terminal's stdio). Owned by its runtime.
  *
  * Step never waits. A step ends when the process is done, when it waits on something (pending:
- * wp_proc_wait() says what, a host waits by any means and calls wp_proc_wake()), or when its
- * budget of reductions is spent (call wp_proc_step() again, on any thread).
+ * wp_proc_wait() says what: descriptors, a deadline, the mailbox), or when its budget of
+ * reductions is spent. A host parks a pending process (its worker takes another), waits for the
+ * wait to end on the I/O loop, then calls wake and steps it again, on any worker.
+ *
+ * Thread safety: the wp_runtime, wp_send/wp_spawn/... calls taking a runtime are safe from any
+ * thread, including from inside a step. wp_proc_recv and the options of a process are for the
+ * process itself (its own step) only.
  */
 #ifndef WIPPY_RUNTIME_H
 #define WIPPY_RUNTIME_H
@@ -26,41 +34,61 @@ typedef enum wp_step {
     WP_STEP_BUDGET,   /* the slice is spent: step again */
 } wp_step;
 
+/* What a pending process waits for: any descriptor becoming ready, the deadline (wp_wasi_now()
+ * nanoseconds, WP_WASI_NO_DEADLINE for none; one already past: "run again soon"), or, when
+ * 'mailbox' is set, a message or event arriving in its mailbox. Whichever comes first ends
+ * the wait; a host may also end it early (spurious wake-ups are allowed: wake says so). */
+typedef struct wp_wait {
+    uint64_t deadline;
+    uint32_t nfds;
+    const wp_wasi_waitfd *fds; /* borrowed from the behaviour until its next step or wake */
+    bool mailbox;
+} wp_wait;
+
 /* A behaviour. Hosts call these only through wp_proc_*; a behaviour may leave wait, wake and
  * cancel NULL if it never goes pending. */
 typedef struct wp_behavior {
     const char *name; /* the entry kind it runs, e.g. "process.wasm" */
-    /* Init: config is the behaviour's own configuration type, borrowed during the call; args
-     * are nargs values, borrowed (copied if kept). *state is the behaviour's until close. */
+    /* Init: config is the behaviour's own configuration type, borrowed: it must stay valid
+     * for the life of the process (a runtime's resolver keeps it); args are nargs values,
+     * borrowed (copied if kept). *state is the behaviour's until close. Runs on the thread
+     * that spawns, not on a worker: wp_proc_current() is not this process yet. */
     wp_status (*init)(const void *config, const wp_value *args, uint32_t nargs, void **state,
                       wp_err *err);
     /* Runs for about budget reductions. On WP_STEP_DONE, *result is set (owned by the caller):
-     * the process's return value, or an error value if it failed. */
+     * the process's return value, or an error value (WP_VERROR) if it failed. During a step
+     * wp_proc_current() is this process. */
     wp_step (*step)(void *state, uint64_t budget, wp_value *result);
     /* After WP_STEP_PENDING: what the process waits for; false if nothing a host can wait on. */
-    bool (*wait)(void *state, wp_wasi_wait *out);
+    bool (*wait)(void *state, wp_wait *out);
     /* The wait may be over: completes the operation if it can (*ready = true) so the next step
-     * goes on, else leaves it waiting (*ready = false). */
+     * goes on, else leaves it waiting (*ready = false: the host asks wait() again). A behaviour
+     * that re-checks its conditions in step may always say ready. */
     wp_status (*wake)(void *state, bool *ready, wp_err *err);
     /* Abandons whatever runs or waits; the process will not be stepped again. */
     void (*cancel)(void *state);
     void (*close)(void *state); /* frees state; accepts a state after a failed step */
+    /* True if the behaviour reads its mailbox (wp_proc_recv): messages reach it and a cancel
+     * arrives as a WP_MSG_CANCEL event. False (process.wasm): messages to it are dropped and a
+     * cancel ends it at once with a WP_ERR_CANCELED error result. */
+    bool mailbox;
 } wp_behavior;
 
 typedef struct wp_proc wp_proc;
 
-/* Init: creates a process running behaviour b with config and args (both borrowed).
- * *out owned by the caller: wp_proc_free(). Fails as b's init does (err says why), or
- * WP_ERR_NOMEM. */
+/* Init: creates a standalone process (no PID, no mailbox: driven by its creator, e.g.
+ * wp_terminal_run) running behaviour b with config and args (both borrowed). *out owned by the
+ * caller: wp_proc_free(). Fails as b's init does (err says why), or WP_ERR_NOMEM. */
 WP_API wp_status wp_proc_new(const wp_behavior *b, const void *config, const wp_value *args,
                              uint32_t nargs, wp_proc **out, wp_err *err);
 
 /* Step. Calling it on a process that is done returns WP_STEP_DONE again. */
 WP_API wp_step wp_proc_step(wp_proc *p, uint64_t budget);
 
-/* After WP_STEP_PENDING: fills *out and returns true if the process waits on descriptors or a
- * deadline; false if it waits on something a host cannot see (then only cancel helps). */
-WP_API bool wp_proc_wait(const wp_proc *p, wp_wasi_wait *out);
+/* After WP_STEP_PENDING: fills *out and returns true if the process waits on descriptors, a
+ * deadline or its mailbox; false if it waits on something a host cannot see (then only cancel
+ * helps). */
+WP_API bool wp_proc_wait(const wp_proc *p, wp_wait *out);
 
 /* After a wait: see wp_behavior.wake. Fails: as the behaviour's wake (WP_ERR_INVALID when the
  * process was not pending). */
@@ -115,15 +143,227 @@ typedef struct wp_wasm_config {
  * wp_wasi_new, WP_ERR_NOMEM. */
 WP_API const wp_behavior *wp_wasm_behavior(void);
 
-/* ---- Terminal host ----------------------------------------------------------------------- */
+/* ---- A standalone process, driven on the calling thread ------------------------------------ */
 
-/* Drives p to completion on the calling thread: steps it in slices of WP_REDUCTIONS, and when
- * it is pending waits for its descriptors or deadline with poll(), then wakes it. With
+/* (wippy run's terminal host is a runtime host now, see wp_runtime_run; this driver is for a
+ * process without a runtime.) Drives p to completion on the calling thread: steps it in slices
+ * of WP_REDUCTIONS, and when it is pending waits for its descriptors or deadline with poll(),
+ * then wakes it. A standalone process has no mailbox: one that waits only on its mailbox is
+ * cancelled with a WP_ERR_UNAVAILABLE error result. With
  * max_execution_ms (not 0) a process still running after that long is cancelled with a
  * WP_ERR_TIMEOUT error result. The terminal's stdin/stdout/stderr are the process's when its
  * configuration says so (wp_wasi_config's defaults). Returns when p is done; read its result
  * with wp_proc_result(). err must not be NULL. Fails: WP_ERR_UNAVAILABLE (poll failed), and
  * then p is cancelled with that error as its result. */
 WP_API wp_status wp_terminal_run(wp_proc *p, uint64_t max_execution_ms, wp_err *err);
+
+/* ---- The runtime: hosts, PIDs, spawning ---------------------------------------------------- */
+
+typedef struct wp_runtime wp_runtime;
+typedef struct wp_host wp_host;
+
+/* A process identifier: its host (top 16 bits, the host's index + 1) and the host's serial
+ * number (low 48 bits). 0 is no process. Rendered "{ns:host|0x00004}" by wp_pid_format. */
+typedef uint64_t wp_pid;
+#define WP_PID_NONE 0u
+#define WP_PID_TEXT_MAX 256u /* room for any rendered PID, NUL included */
+
+/* What a spawn by entry ID runs: filled by the runtime's resolver. */
+typedef struct wp_spawn_target {
+    const wp_behavior *behavior;
+    const void *config;        /* the behaviour's config; must stay valid until the runtime is
+                                  freed (the resolver keeps it) */
+    uint64_t max_execution_ms; /* 0: none; else the process is cancelled with WP_ERR_TIMEOUT */
+} wp_spawn_target;
+
+/* Resolves an entry ID ("ns:name") to what it runs. Installed by the layer that knows entries
+ * (the registry); the runtime knows none. Called from any thread, possibly from several at
+ * once: it must synchronise itself. Fails: WP_ERR_NOT_FOUND (no such entry), WP_ERR_INVALID
+ * (not a process kind), as preparing the entry does (err says why). */
+typedef wp_status (*wp_resolve_fn)(void *ud, const char *entry_id, wp_spawn_target *out,
+                                   wp_err *err);
+
+typedef struct wp_runtime_config {
+    wp_resolve_fn resolve; /* NULL: spawning by entry ID fails with WP_ERR_UNSUPPORTED */
+    void *resolve_ud;
+    uint64_t shutdown_timeout_ms; /* wp_runtime_shutdown's grace period; 0: 10,000 */
+    /* SIGINT and SIGTERM start wp_runtime_shutdown on the I/O loop; a second one exits the
+     * host program at once with status 1 (after flushing stdio). */
+    bool handle_signals;
+} wp_runtime_config;
+
+/* Creates a runtime and starts its I/O loop thread. cfg may be NULL (defaults). *out owned by
+ * the caller: wp_runtime_free(). Fails: WP_ERR_UNAVAILABLE (the loop or its thread could not
+ * start; err says why), WP_ERR_NOMEM. */
+WP_API wp_status wp_runtime_new(const wp_runtime_config *cfg, wp_runtime **out, wp_err *err);
+
+/* Stops everything: terminates the processes still alive (no grace period: call
+ * wp_runtime_shutdown() first for one), stops the workers and the loop, frees it all.
+ * Accepts NULL. Not from inside a step. */
+WP_API void wp_runtime_free(wp_runtime *rt);
+
+typedef struct wp_host_config {
+    uint32_t workers;          /* worker threads; 0: the number of online CPUs */
+    uint32_t queue_size;       /* global run queue capacity hint (process.host queue_size) */
+    uint32_t local_queue_size; /* per-worker run queue capacity (local_queue_size) */
+    /* A terminal.host: one worker, one process at a time (wp_runtime_run). */
+    bool terminal;
+} wp_host_config;
+
+/* Adds a host named id ("ns:name", copied; at most 200 bytes) and starts its workers.
+ * *out (may be NULL) is borrowed from rt. Fails: WP_ERR_ALREADY_EXISTS (a host of that name),
+ * WP_ERR_INVALID (id too long or empty; more than 65,535 hosts), WP_ERR_UNAVAILABLE (a thread
+ * could not start), WP_ERR_NOMEM. */
+WP_API wp_status wp_runtime_add_host(wp_runtime *rt, const char *id, const wp_host_config *cfg,
+                                     wp_host **out, wp_err *err);
+
+/* The host named id, or NULL. Borrowed from rt. */
+WP_API wp_host *wp_runtime_host(const wp_runtime *rt, const char *id);
+
+#define WP_SPAWN_LINK 1u    /* link the parent and the child */
+#define WP_SPAWN_MONITOR 2u /* the parent gets the child's EXIT event */
+
+/* Spawns a process of entry entry_id (through the resolver) on host host_id with args
+ * (borrowed: Init copies what it keeps). parent is the spawning process (WP_PID_NONE for none:
+ * then flags must be 0); the link or monitor exists before the child first runs, so its exit
+ * is never missed. *out: the child's PID. Fails: WP_ERR_NOT_FOUND (no such host or entry),
+ * WP_ERR_INVALID (flags without a live parent; a terminal host, which runs only
+ * wp_runtime_run's process), the resolver's and Init's errors, WP_ERR_UNAVAILABLE (the runtime
+ * is shutting down), WP_ERR_NOMEM. */
+WP_API wp_status wp_spawn(wp_runtime *rt, wp_pid parent, const char *entry_id,
+                          const char *host_id, const wp_value *args, uint32_t nargs,
+                          uint32_t flags, wp_pid *out, wp_err *err);
+
+/* The same with the target given directly (no resolver). */
+WP_API wp_status wp_spawn_target_on(wp_runtime *rt, wp_pid parent, wp_host *host,
+                                    const wp_spawn_target *t, const wp_value *args,
+                                    uint32_t nargs, uint32_t flags, wp_pid *out, wp_err *err);
+
+/* Runs one process of target t on terminal host h (or any host) and waits, on the calling
+ * thread, until it exits; *result gets its result (owned by the caller): the return value, or
+ * an error value. Fails (no process ran): as wp_spawn_target_on, WP_ERR_INVALID (the terminal
+ * host already runs a process). */
+WP_API wp_status wp_runtime_run(wp_runtime *rt, wp_host *h, const wp_spawn_target *t,
+                                const wp_value *args, uint32_t nargs, wp_value *result,
+                                wp_err *err);
+
+/* Graceful stop: no new spawns; every process is cancelled (wp_cancel with reason
+ * "shutdown"); waits up to timeout_ms (0: the configured shutdown timeout) for them to exit,
+ * then terminates the rest and waits for their exits. Blocks the calling thread (not a worker).
+ * Returns how many processes had to be terminated. */
+WP_API uint32_t wp_runtime_shutdown(wp_runtime *rt, uint64_t timeout_ms);
+
+/* Processes alive now (spawned, not yet exited). */
+WP_API uint32_t wp_runtime_count(const wp_runtime *rt);
+
+/* ---- Processes of a runtime ---------------------------------------------------------------- */
+
+/* The process whose step runs on this thread, or NULL outside any step. */
+WP_API wp_proc *wp_proc_current(void);
+
+/* Its PID (WP_PID_NONE for a standalone process), runtime (NULL standalone) and host. */
+WP_API wp_pid wp_proc_pid(const wp_proc *p);
+WP_API wp_runtime *wp_proc_runtime(const wp_proc *p);
+WP_API wp_host *wp_proc_host(const wp_proc *p);
+
+/* True for the process of a terminal host (wp_runtime_run): it owns the terminal's stdio. */
+WP_API bool wp_proc_on_terminal(const wp_proc *p);
+
+/* The host's ID ("ns:name"), borrowed from the runtime. */
+WP_API const char *wp_host_id(const wp_host *h);
+
+/* Writes pid as "{ns:host|0x00004}" (NUL-terminated, truncated to cap). Returns the length it
+ * needs, as snprintf does. An unknown host renders as "{?|0x...}". */
+WP_API size_t wp_pid_format(const wp_runtime *rt, wp_pid pid, char *buf, size_t cap);
+
+/* Parses a rendered PID. Fails: WP_ERR_INVALID (not a PID, or no such host). */
+WP_API wp_status wp_pid_parse(const wp_runtime *rt, const char *text, wp_pid *out, wp_err *err);
+
+/* A destination as the process module takes it: a rendered PID, else a registered name.
+ * Fails: WP_ERR_NOT_FOUND (no such name), WP_ERR_INVALID (a malformed PID). */
+WP_API wp_status wp_resolve_dest(const wp_runtime *rt, const char *dest, wp_pid *out,
+                                 wp_err *err);
+
+/* True while the process is alive (spawned and its exit not yet delivered). */
+WP_API bool wp_pid_alive(const wp_runtime *rt, wp_pid pid);
+
+/* ---- Messages and events ----------------------------------------------------------------- */
+
+typedef enum wp_msg_kind {
+    WP_MSG_MESSAGE = 0, /* wp_send: topic and payload */
+    WP_MSG_EXIT,        /* a monitored process exited: value is its result */
+    WP_MSG_LINK_DOWN,   /* a linked process failed (trap_links): value is its error result */
+    WP_MSG_CANCEL,      /* wp_cancel: value is the reason (string) or nil */
+} wp_msg_kind;
+
+/* One message or event in a mailbox. Owned by the receiver once taken (wp_msg_free). */
+typedef struct wp_msg {
+    struct wp_msg *next; /* the mailbox's link; NULL once taken */
+    wp_msg_kind kind;
+    wp_pid from;       /* the sender (WP_PID_NONE from outside any process) or the exited one */
+    const char *topic; /* WP_MSG_MESSAGE: its topic, NUL-terminated, owned by the msg; else "" */
+    /* MESSAGE: the payload. EXIT and LINK_DOWN: the exited process's result: an error value
+     * (WP_VERROR) when it failed (trap, error, terminated, cancelled), else its return value.
+     * CANCEL: the reason. Owned by the msg; a receiver may move it out (leave nil behind). */
+    wp_value value;
+} wp_msg;
+
+/* Frees a message and what it owns. Accepts NULL. */
+WP_API void wp_msg_free(wp_msg *m);
+
+/* Sends payload (moved into the message: the caller's becomes nil, also on failure) under
+ * topic (copied) from 'from' to 'to'. Delivery is FIFO per sender. Sending to a process that
+ * has exited, or whose behaviour has no mailbox, drops the message and succeeds (fire and
+ * forget). Never waits. Fails: WP_ERR_INVALID (to is no PID of this runtime's hosts; a topic
+ * starting with '@'), WP_ERR_NOMEM. */
+WP_API wp_status wp_send(wp_runtime *rt, wp_pid from, wp_pid to, const char *topic,
+                         wp_value *payload, wp_err *err);
+
+/* Takes the oldest message or event of the current process's mailbox: true and *out (owned
+ * by the caller), or false if the mailbox is empty. Only the process itself, in its step. */
+WP_API bool wp_proc_recv(wp_proc *self, wp_msg **out);
+
+/* Messages waiting in p's mailbox now. */
+WP_API size_t wp_proc_pending(wp_proc *p);
+
+/* ---- Control, links, monitors, names ------------------------------------------------------ */
+
+/* Ends process 'to' at once: it is not stepped again, its result is a WP_ERR_CANCELED error
+ * "terminated" (an abnormal exit: links fire). Asynchronous: the exit follows soon on a
+ * worker. Fails: WP_ERR_NOT_FOUND (not alive). */
+WP_API wp_status wp_terminate(wp_runtime *rt, wp_pid from, wp_pid to, wp_err *err);
+
+/* Asks process 'to' to stop: a mailbox behaviour gets a WP_MSG_CANCEL event with reason
+ * (copied; NULL: nil) and decides; any other ends as by wp_terminate but with the reason as its
+ * error's message. Fails: WP_ERR_NOT_FOUND (not alive). */
+WP_API wp_status wp_cancel(wp_runtime *rt, wp_pid from, wp_pid to, const char *reason,
+                           wp_err *err);
+
+/* self monitors target: when target exits, self gets a WP_MSG_EXIT event (once per monitor
+ * call; unmonitor removes one). Fails: WP_ERR_NOT_FOUND (target or self not alive),
+ * WP_ERR_INVALID (self == target), WP_ERR_NOMEM. Unmonitor of nothing succeeds. */
+WP_API wp_status wp_monitor(wp_runtime *rt, wp_pid self, wp_pid target, wp_err *err);
+WP_API wp_status wp_unmonitor(wp_runtime *rt, wp_pid self, wp_pid target, wp_err *err);
+
+/* Links self and target both ways (idempotent). When one exits abnormally (an error result),
+ * the other gets a WP_MSG_LINK_DOWN event if it traps links, else it is terminated with an
+ * error naming the linked process. A normal exit just removes the link. Fails: as monitor. */
+WP_API wp_status wp_link(wp_runtime *rt, wp_pid self, wp_pid target, wp_err *err);
+WP_API wp_status wp_unlink(wp_runtime *rt, wp_pid self, wp_pid target, wp_err *err);
+
+/* Process options (process.get_options/set_options), for the process itself. */
+WP_API void wp_proc_set_trap_links(wp_proc *self, bool trap);
+WP_API bool wp_proc_trap_links(const wp_proc *self);
+
+/* Names (process.registry, LOCAL scope). register: name (copied, 1..255 bytes) now means pid;
+ * the same name for the same pid again succeeds. Released when the process exits.
+ * Fails: WP_ERR_ALREADY_EXISTS (held by another process), WP_ERR_NOT_FOUND (pid not alive),
+ * WP_ERR_INVALID (empty or too long), WP_ERR_NOMEM. */
+WP_API wp_status wp_name_register(wp_runtime *rt, const char *name, wp_pid pid, wp_err *err);
+/* Fails: WP_ERR_NOT_FOUND ("name not registered"). */
+WP_API wp_status wp_name_lookup(const wp_runtime *rt, const char *name, wp_pid *out,
+                                wp_err *err);
+/* Fails: WP_ERR_NOT_FOUND. */
+WP_API wp_status wp_name_unregister(wp_runtime *rt, const char *name, wp_err *err);
 
 #endif

@@ -1,5 +1,5 @@
 /* cmd_run.c: `wippy run`: load and validate the project, list its commands, run one by name
- * or an entry by ID (-x) on the terminal host. */
+ * or an entry by ID (-x) on the terminal host, with the project's process hosts running. */
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -268,39 +268,60 @@ static void free_args(wp_value *vals, int n) {
     free(vals);
 }
 
+/* Boots the project's hosts, runs e on the terminal host, shuts the hosts down. Returns
+ * false (message printed) if e did not run; else *result is its result. */
+static bool run_on_hosts(wp_registry *reg, const run_opts *o, const wp_entry *e,
+                         const wp_entry *host, const wp_value *args, wp_value *result) {
+    wp_err err = {0};
+    wp_boot *boot = NULL;
+    wp_spawn_target t;
+    bool ran = false;
+    if (wp_registry_boot(reg, host, true, &boot, &err) != WP_OK ||
+        wp_boot_target(boot, e, &t, &err) != WP_OK) {
+        fprintf(stderr, "wippy: %s\n", err.msg);
+    } else if (wp_runtime_run(wp_boot_runtime(boot), wp_boot_terminal(boot), &t, args,
+                              (uint32_t)o->nargs, result, &err) != WP_OK) {
+        fprintf(stderr, "wippy: %s: %s\n", wp_entry_id(e), err.msg);
+    } else {
+        ran = true;
+    }
+    if (boot) {
+        uint32_t killed = wp_runtime_shutdown(wp_boot_runtime(boot), 0);
+        if (killed && o->verbose)
+            fprintf(stderr, "wippy: %u process%s terminated at shutdown\n", killed,
+                    killed == 1 ? "" : "es");
+    }
+    wp_boot_free(boot);
+    return ran;
+}
+
 static int run_entry(wp_registry *reg, const run_opts *o, const wp_entry *e) {
     wp_err err = {0};
     const wp_entry *host = NULL;
-    wp_process_spec *spec = NULL;
-    wp_proc *p = NULL;
-    if (wp_registry_terminal_host(reg, o->host, &host, &err) != WP_OK ||
-        wp_registry_prepare(reg, e, &spec, &err) != WP_OK) {
+    if (wp_registry_terminal_host(reg, o->host, &host, &err) != WP_OK) {
         fprintf(stderr, "wippy: %s\n", err.msg);
         return WP_EXIT_ERROR;
     }
     wp_value *args = string_args(o);
+    if (!args) {
+        fprintf(stderr, "wippy: out of memory\n");
+        return WP_EXIT_ERROR;
+    }
     if (o->verbose)
         fprintf(stderr, "wippy: running %s on %s with %d argument%s\n", wp_entry_id(e),
                 wp_entry_id(host), o->nargs, o->nargs == 1 ? "" : "s");
     int status = WP_EXIT_ERROR;
-    if (!args)
-        fprintf(stderr, "wippy: out of memory\n");
-    else if (wp_proc_new(wp_process_spec_behavior(spec), wp_process_spec_config(spec), args,
-                         (uint32_t)o->nargs, &p, &err) != WP_OK)
-        fprintf(stderr, "wippy: %s: %s\n", wp_entry_id(e), err.msg);
-    else if (wp_terminal_run(p, wp_process_spec_max_execution_ms(spec), &err) != WP_OK)
-        fprintf(stderr, "wippy: %s: %s\n", wp_entry_id(e), err.msg);
-    if (p && wp_proc_done(p)) {
+    wp_value result = wp_value_nil();
+    if (run_on_hosts(reg, o, e, host, args, &result)) {
         if (o->verbose) {
             fprintf(stderr, "wippy: %s returned ", wp_entry_id(e));
-            wp_value_print(stderr, wp_proc_result(p));
+            wp_value_print(stderr, &result);
             fputc('\n', stderr);
         }
-        status = report(wp_entry_id(e), wp_proc_result(p));
+        status = report(wp_entry_id(e), &result);
     }
-    wp_proc_free(p);
+    wp_value_free(&result);
     free_args(args, o->nargs);
-    wp_process_spec_free(spec);
     return status;
 }
 

@@ -2,6 +2,7 @@
 #ifndef WP_REGISTRY_INTERNAL_H
 #define WP_REGISTRY_INTERNAL_H
 
+#include <pthread.h>
 #include <yaml.h>
 
 #include "wippy/registry.h"
@@ -62,6 +63,9 @@ typedef struct reg_command {
 } reg_command;
 
 struct wp_registry {
+    /* Held by whoever uses the registry while processes run on worker threads (the Lua env
+     * hooks, a runtime's resolver): reg__lock() / reg__unlock(). */
+    pthread_mutex_t lock;
     char *project; /* absolute project directory */
     wp_log_fn log;
     void *log_ud;
@@ -94,6 +98,10 @@ void reg__field_problem(wp_registry *reg, wp_entry *e, const yaml_node_t *at, co
                         const char *fmt, ...) WP_PRINTF(5, 6);
 
 void reg__log(const wp_registry *reg, const char *fmt, ...) WP_PRINTF(2, 3);
+
+/* The registry's lock (see struct wp_registry). */
+void reg__lock(wp_registry *reg);
+void reg__unlock(wp_registry *reg);
 
 /* ---- Memory ------------------------------------------------------------------------------- */
 
@@ -200,6 +208,17 @@ extern const kind_info reg__kind_terminal_host;
 extern const kind_info reg__kind_process_wasm;
 extern const kind_info reg__kind_function_wasm;
 extern const kind_info reg__kind_function_wat;
+extern const kind_info reg__kind_process_lua;
+extern const kind_info reg__kind_function_lua;
+
+/* A spec running behaviour b with config (borrowed: it must live as long as the registry), for
+ * kinds whose configuration is not a wasm one (kind_wasm.c). NULL when out of memory. */
+wp_process_spec *reg__spec_new(const wp_behavior *b, const void *config,
+                               uint64_t max_execution_ms);
+
+/* Prepares a Lua entry to run (kind_lua.c). */
+wp_status reg__lua_prepare(wp_registry *reg, const wp_entry *e, wp_process_spec **out,
+                           wp_err *err);
 
 /* Prepares a wasm entry to run (kind_wasm.c). */
 wp_status reg__wasm_prepare(wp_registry *reg, const wp_entry *e, wp_process_spec **out,

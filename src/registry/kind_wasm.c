@@ -44,6 +44,8 @@ typedef struct reg_module {
 
 struct wp_process_spec {
     const wp_behavior *behavior;
+    const void *config; /* another kind's configuration (reg__spec_new), else &cfg */
+    uint64_t max_execution_ms;
     wp_wasm_config cfg;
     const char **argv; /* argv_cap entries */
     uint32_t nargv;
@@ -727,9 +729,22 @@ void wp_process_spec_free(wp_process_spec *s) {
 }
 
 const wp_behavior *wp_process_spec_behavior(const wp_process_spec *s) { return s->behavior; }
-const void *wp_process_spec_config(const wp_process_spec *s) { return &s->cfg; }
+const void *wp_process_spec_config(const wp_process_spec *s) {
+    return s->config ? s->config : &s->cfg;
+}
 uint64_t wp_process_spec_max_execution_ms(const wp_process_spec *s) {
-    return s->cfg.limits.max_execution_ms;
+    return s->config ? s->max_execution_ms : s->cfg.limits.max_execution_ms;
+}
+
+wp_process_spec *reg__spec_new(const wp_behavior *b, const void *config,
+                               uint64_t max_execution_ms) {
+    wp_process_spec *s = wp_heap_zalloc(heap(), sizeof *s);
+    if (s) {
+        s->behavior = b;
+        s->config = config;
+        s->max_execution_ms = max_execution_ms;
+    }
+    return s;
 }
 
 static wp_status resolve_env(wp_registry *reg, const wasm_priv *p, wp_process_spec *s,

@@ -238,6 +238,7 @@ wp_status wp_registry_load(const wp_registry_options *opts, wp_registry **out, w
     wp_registry *reg = wp_heap_zalloc(heap(), sizeof *reg);
     if (!reg)
         return wp_err_set(err, WP_ERR_NOMEM, "out of memory");
+    pthread_mutex_init(&reg->lock, NULL);
     reg->log = opts ? opts->log : NULL;
     reg->log_ud = opts ? opts->log_ud : NULL;
     char *real = realpath(opts && opts->project_dir ? opts->project_dir : ".", NULL);
@@ -312,8 +313,13 @@ void wp_registry_free(wp_registry *reg) {
     wp_heap_free(heap(), reg->commands, reg->commands_cap * sizeof *reg->commands);
     reg__modules_free(reg);
     reg__strfree(reg->project);
+    pthread_mutex_destroy(&reg->lock);
     wp_heap_free(heap(), reg, sizeof *reg);
 }
+
+void reg__lock(wp_registry *reg) { pthread_mutex_lock(&reg->lock); }
+
+void reg__unlock(wp_registry *reg) { pthread_mutex_unlock(&reg->lock); }
 
 /* ---- Running ----------------------------------------------------------------------------- */
 
@@ -325,6 +331,8 @@ wp_status wp_registry_prepare(wp_registry *reg, const wp_entry *e, wp_process_sp
     if (e->k == &reg__kind_process_wasm || e->k == &reg__kind_function_wasm ||
         e->k == &reg__kind_function_wat)
         return reg__wasm_prepare(reg, e, out, err);
+    if (e->k == &reg__kind_process_lua || e->k == &reg__kind_function_lua)
+        return reg__lua_prepare(reg, e, out, err);
     if (strncmp(e->kind, "process.", 8) == 0 || strncmp(e->kind, "function.", 9) == 0)
         return wp_err_set(err, WP_ERR_UNSUPPORTED, "entry %s: kind %s cannot run in this build",
                           e->id, e->kind);

@@ -1,4 +1,4 @@
-/* terminal.c: the terminal host: one process driven to completion on the calling thread,
+/* terminal.c: a standalone process (no runtime) driven to completion on the calling thread,
  * waiting with poll() whenever it is pending. */
 #include <errno.h>
 #include <poll.h>
@@ -15,7 +15,7 @@ static uint64_t ms_to_ns(uint64_t ms) {
 
 /* Waits until one of w's descriptors is ready or the earlier of its deadline and 'limit'
  * (monotonic ns) passes. Returns false if poll() failed. */
-static bool wait_once(const wp_wasi_wait *w, uint64_t limit, wp_err *err) {
+static bool wait_once(const wp_wait *w, uint64_t limit, wp_err *err) {
     struct pollfd fds[MAX_WAIT_FDS];
     nfds_t n = w->nfds < MAX_WAIT_FDS ? w->nfds : MAX_WAIT_FDS;
     for (nfds_t i = 0; i < n; i++) {
@@ -60,8 +60,9 @@ wp_status wp_terminal_run(wp_proc *p, uint64_t max_execution_ms, wp_err *err) {
         }
         if (s == WP_STEP_BUDGET)
             continue;
-        wp_wasi_wait w;
-        if (!wp_proc_wait(p, &w)) {
+        wp_wait w;
+        if (!wp_proc_wait(p, &w) ||
+            (w.mailbox && !w.nfds && w.deadline == WP_WASI_NO_DEADLINE)) {
             wp_proc_cancel(p, WP_ERR_UNAVAILABLE,
                            "the process waits on something the terminal "
                            "host cannot wait for");

@@ -416,9 +416,13 @@ static wp_step wasm_step(void *state, uint64_t budget, wp_value *result) {
     }
 }
 
-static bool wasm_wait(void *state, wp_wasi_wait *out) {
+static bool wasm_wait(void *state, wp_wait *out) {
     const wasm_proc *wp = state;
-    return wp->wasi && wp_wasi_pending(wp->wasi, out);
+    wp_wasi_wait w;
+    if (!wp->wasi || !wp_wasi_pending(wp->wasi, &w))
+        return false;
+    *out = (wp_wait){.deadline = w.deadline, .nfds = w.nfds, .fds = w.fds};
+    return true;
 }
 
 static wp_status wasm_wake(void *state, bool *ready, wp_err *err) {

@@ -314,14 +314,12 @@ check_eq "-x not a process" "$err" "wippy: entry app:bin is a fs.directory, not 
 run "$P" run -x app:web
 check_eq "-x on an unknown kind" "$err" "wippy: entry app:web is a http.service, not a process"
 L=$(project lua)
-printf 'namespace: l\nentries:\n  - name: t\n    kind: terminal.host\n  - name: m\n    kind: process.lua\n    meta: {command: {name: migrate, short: Lua}}\n' \
+printf 'namespace: l\nentries:\n  - name: t\n    kind: terminal.host\n  - name: m\n    kind: process.lua\n    meta: {command: {name: migrate, short: Lua}}\n    source: "return 7"\n' \
     >"$L/src/_index.yaml"
 run "$L" run list
 check_contains "a process.lua command is listed" "$out" "  migrate  Lua  l:m"
 run "$L" run migrate
-check_eq "a process.lua command cannot run yet: status" "$rc" 1
-check_eq "a process.lua command cannot run yet: message" "$err" \
-    "wippy: entry l:m: kind process.lua cannot run in this build"
+check_eq "a process.lua command runs (its chunk returns 7)" "$rc" 7
 run "$P" run --host app:nope shout x
 check_eq "--host unknown" "$err" 'wippy: terminal host "app:nope" not found'
 run "$P" run -x app:add --host app:bin 1 2

@@ -33,12 +33,17 @@ check_eq "list" "$out" "Available commands:
   env      Print the environment the entry gives its guest          app.commands:env
   files    List or print the files of the read-only data directory  app.commands:files
   greet    Greet someone                                            app.commands:greet
+  spawn    Spawn compute_worker from Lua and print what it returns  app.commands:spawn_compute
 
 Run one with: wippy run <command> [args...]"
 run "$EX" run greet World
 check_eq "greet World" "$out:$rc" "Hello, World!:0"
 run "$EX" run compute 6 7
 check_eq "compute 6 7 exits 42" "$rc:$out" "42:"
+run "$EX" run spawn
+check_eq "spawn: Lua spawns compute_worker and prints its 42" "$out:$rc" "42:0"
+run "$EX" run spawn 5 5
+check_eq "spawn 5 5: arguments reach the worker" "$out:$rc" "25:0"
 run "$EX" run files
 check_eq "files lists the mount" "$out" "hello.txt
 notes.txt"
