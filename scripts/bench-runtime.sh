@@ -43,3 +43,32 @@ echo "$lua"
 echo "$lua" | awk '
     /per second/ { rate = $(NF-2) + 0 }
     END { if (rate < 1000000) { print "bench: Lua messages below 1,000,000/s"; exit 1 } }'
+
+# funcs.call per second of a trivial core function from one Lua process on a 1-worker host
+# (floor: 200,000 inline): bench/funcs/, inline and through a lazy pool (a process per call);
+# then a component function with a string argument (tests/component/funcs_greet.wat, built by
+# jco with the build), added to a copy of the project with its hash.
+echo "== Function calls =="
+fproj=$build/bench/funcs-project
+rm -rf "$fproj" && cp -r "$root/bench/funcs" "$fproj"
+greet=$build/component/funcs_greet.wasm
+component=
+if [ -f "$greet" ]; then
+    mkdir -p "$fproj/wasm" && cp "$greet" "$fproj/wasm/greet.wasm"
+    hash=$(sha256sum "$greet" | cut -d' ' -f1)
+    {
+        printf 'version: "1.0"\nnamespace: bench\nentries:\n'
+        printf '  - name: bin\n    kind: fs.directory\n    directory: ./wasm\n'
+        for p in inline lazy; do
+            printf '  - name: greet_%s\n    kind: function.wasm\n    fs: bin\n' "$p"
+            printf '    path: /greet.wasm\n    hash: sha256:%s\n    method: greet\n' "$hash"
+            printf '    pool: {type: %s}\n' "$p"
+        done
+    } >"$fproj/src/greet.yaml"
+    component=component
+fi
+calls=$("$build/wippy" run -p "$fproj" calls 1000000 $component) || { echo "$calls"; exit 1; }
+echo "$calls"
+echo "$calls" | awk '
+    /core function, inline:/ { for (i = 1; i < NF; i++) if ($(i + 1) == "per" && $(i + 2) == "second") rate = $i + 0 }
+    END { if (rate < 200000) { print "bench: funcs.call inline below 200,000/s"; exit 1 } }'

@@ -18,7 +18,9 @@ cd "$root"
 seconds=${FUZZ_SECONDS:-60}
 shared=${SHARED:-../shared}
 spec_dir=${SPEC_DIR:-build/spec}
-targets="fuzz_module fuzz_wat fuzz_registry fuzz_wit"
+targets="fuzz_module fuzz_process fuzz_wat fuzz_registry fuzz_wit"
+# The component decoder's target, once it is written (fuzz/CMakeLists.txt builds it).
+[ ! -f "$root/fuzz/fuzz_component.c" ] || targets="$targets fuzz_component"
 max_len=32768 # bytes; larger seeds are left out, libFuzzer would cut them anyway
 
 die() {
@@ -113,6 +115,16 @@ seed_corpora() {
     echo "fuzz: corpora seeded: $(count_files "$mods") modules, $(count_files "$wats") texts"
 }
 
+# seed_process_corpus: fuzz_process starts from fuzz_module's modules (the WASI test guests
+# are larger than max_len).
+seed_process_corpus() {
+    procs=$build/corpus/fuzz_process
+    mkdir -p "$procs"
+    [ -z "$(ls -A "$procs")" ] || return 0
+    find "$build/corpus/fuzz_module" -type f -exec cp -t "$procs" {} +
+    echo "fuzz: fuzz_process corpus seeded: $(count_files "$procs") modules"
+}
+
 # seed_text_corpora: the registry and WIT targets start from the project's own definitions
 # (examples/, a few written here) and signatures.
 seed_text_corpora() {
@@ -126,14 +138,29 @@ seed_text_corpora() {
             [ -f "$f" ] && cp "$f" "$regs/example-$i.yaml"
         done
         printf 'namespace: a\nentries:\n  - {name: s, kind: env.storage.static, values: {A: b}}\n  - {name: v, kind: env.variable, variable: A, storage: s}\n  - {name: r, kind: env.storage.router, storages: [s, r]}\n' >"$regs/env.yaml"
-        printf 'namespace: a\nentries:\n  - name: w\n    kind: function.wat\n    source: "(module (func (export \\"f\\")))"\n    method: f\n    wit: "f: func();"\n    wasi: {env: [{id: a:v, name: X}], mounts: [{fs: d, guest: /x}], cwd: /x}\n    limits: {fuel: 10, max_memory: 1M}\n    imports: [wasi1, "wasi:io"]\n    meta: {command: {name: w}}\n' >"$regs/wat.yaml"
+        printf 'namespace: a\nentries:\n  - name: w\n    kind: function.wat\n    source: "(module (func (export \\"f\\")))"\n    method: f\n    wit: "f: func();"\n    wasi: {env: [{id: a:v, name: X}], mounts: [{fs: d, guest: /x}], cwd: /x}\n    limits: {max_fuel: 10, max_memory_mb: 1, max_stack: 50, max_execution_ms: 5}\n    imports: [wasi1, "wasi:io"]\n    meta: {command: {name: w}}\n' >"$regs/wat.yaml"
         printf 'a: &a [1, *a]\nnamespace: x\nname: y\nkind: process.host\n' >"$regs/alias.yaml"
+        printf 'namespace: h\nentries:\n  - name: w\n    kind: process.host\n    host: {workers: 2, max_processes: 10, max_memory_mb: 64}\n' >"$regs/host.yaml"
     fi
     if [ -z "$(ls -A "$wits")" ]; then
         printf 'add: func(a: s32, b: s32) -> s32;' >"$wits/add.wit"
         printf 'greet: func(name: string) -> string;\nx: func(l: list<option<u8>>) -> result<_, string>;' >"$wits/strings.wit"
         printf 'record p { x: f32, y: f64 }\nvariant v { a, b(p), c(list<p>) }\nenum e { r, g }\nflags f { a, b }\ntype t = tuple<p, v, e, f, char>;\ninterface i { g: func(t: t) -> t; }\n' >"$wits/types.wit"
     fi
+}
+
+# seed_component_corpus: the component fixtures of a normal build (build/component), if any,
+# and a few small components written here.
+seed_component_corpus() {
+    comps=$build/corpus/fuzz_component
+    mkdir -p "$comps"
+    [ -z "$(ls -A "$comps")" ] || return 0
+    for d in build build-*; do
+        [ -d "$d/component" ] && copy_seeds "$d/component" "$comps" '*.wasm'
+    done
+    printf '\0asm\r\0\1\0' >"$comps/empty.wasm"
+    printf '\0asm\r\0\1\0\7\6\1\162\1\1a\171' >"$comps/record.wasm"
+    return 0
 }
 
 # write_dict: a libFuzzer dictionary of text tokens: module field keywords and every
@@ -187,13 +214,16 @@ fuzz() {
 check_tools
 build_targets
 seed_corpora
+seed_process_corpus
 seed_text_corpora
+seed_component_corpus
 write_dict
 printf '"%s"\n' func record variant enum flags type interface package export list option \
     result tuple string char bool s8 u8 s16 u16 s32 u32 s64 u64 f32 f64 '->' '_' >"$build/wit.dict"
 mkdir -p "$build/crashes"
 failed=0
 replay fuzz_module wasm || failed=1
+replay fuzz_process wasm || failed=1
 replay fuzz_wat wat || failed=1
 replay fuzz_registry yaml || failed=1
 replay fuzz_wit wit || failed=1

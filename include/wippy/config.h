@@ -54,6 +54,10 @@
 #define WP_WASI_MAX_FDS 4096u /* open descriptors per WASI guest */
 #endif
 
+#ifndef WP_WASI2_MAX_RESOURCES
+#define WP_WASI2_MAX_RESOURCES 65536u /* live WASI 0.2 resources (streams, pollables) per guest */
+#endif
+
 #ifndef WP_LUA_MAX_DEPTH
 #define WP_LUA_MAX_DEPTH 100u /* nesting of tables converted to or from a wp_value */
 #endif

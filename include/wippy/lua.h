@@ -27,7 +27,8 @@
 #define WP_LUA_MODULES(X)                                                                          \
     X(TIME, "time")                                                                                \
     X(IO, "io")                                                                                    \
-    X(ENV, "env")
+    X(ENV, "env")                                                                                  \
+    X(FUNCS, "funcs")
 
 enum {
 #define X(id, name) WP_LUA_MOD_BIT_##id,

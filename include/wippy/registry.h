@@ -153,6 +153,16 @@ WP_API wp_host *wp_boot_terminal(const wp_boot *b);
 WP_API wp_status wp_boot_target(wp_boot *b, const wp_entry *e, wp_spawn_target *out,
                                 wp_err *err);
 
+/* Runs the project's process.service entries under a supervisor (wp_supervisor_behavior, on
+ * a host of its own, "wippy:supervisor") until it is stopped, on the calling thread: services
+ * with lifecycle.auto_start start in dependency order (and what they require), failed ones
+ * restart under their restart policy. The first SIGINT/SIGTERM (with handle_signals) or a
+ * wp_runtime_shutdown stops them in reverse order, each within its stop_timeout; then this
+ * returns WP_OK. Hosts of services that auto_start kept down are started first. log (may be
+ * NULL) hears every state change. Fails (nothing ran): WP_ERR_NOMEM, as wp_runtime_add_host
+ * and wp_runtime_run. */
+WP_API wp_status wp_boot_serve(wp_boot *b, wp_svc_log_fn log, void *log_ud, wp_err *err);
+
 /* Frees the runtime (terminating what still runs: shut it down first for a grace period),
  * then the prepared entries. Accepts NULL. */
 WP_API void wp_boot_free(wp_boot *b);

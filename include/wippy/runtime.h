@@ -72,6 +72,10 @@ typedef struct wp_behavior {
      * arrives as a WP_MSG_CANCEL event. False (process.wasm): messages to it are dropped and a
      * cancel ends it at once with a WP_ERR_CANCELED error result. */
     bool mailbox;
+    /* Bytes of memory one process of config reserves (process.wasm: its instance's linear
+     * memory, see wp_wasm_behavior), charged against its host's max_memory_bytes from spawn
+     * to exit. NULL: nothing. Called on the spawning thread. */
+    uint64_t (*reserve)(const void *config);
 } wp_behavior;
 
 typedef struct wp_proc wp_proc;
@@ -139,9 +143,41 @@ typedef struct wp_wasm_config {
  * and copies the arguments; the first step instantiates the module, runs its start function,
  * a reactor's _initialize (when method is not _start), lowers the arguments and calls method.
  * The result: the lifted value (a trap: an error of kind WP_ERR_TRAP; proc_exit(n): integer
- * n). Init fails: WP_ERR_INVALID (_start given non-string arguments), the errors of
- * wp_wasi_new, WP_ERR_NOMEM. */
+ * n for _start, and a WP_ERR_TRAP error naming it for a method, which then has no result).
+ * Init fails: WP_ERR_INVALID (_start given non-string arguments), the errors of wp_wasi_new,
+ * WP_ERR_NOMEM. Limits: a module whose memory starts above max_memory_pages fails
+ * its first step (a WP_ERR_NOMEM error naming limits.max_memory_mb); a fuel or call-depth trap
+ * names its limit. Reserve: the ceiling of each memory the module defines (its declared max
+ * or max_memory_pages, the lower), or its initial size when max_memory_pages is 0. */
 WP_API const wp_behavior *wp_wasm_behavior(void);
+
+/* ---- process.wasm / function.wasm of a component (src/runtime/component_proc.c) ---------- */
+
+/* What Init needs to run a component's exported function as a process. */
+typedef struct wp_component_config {
+    wp_component *component; /* borrowed; Init takes its own reference */
+    /* The exported function: "name" or "iface#name" ("wasi:cli/run#run" also names
+     * wasi:cli/run@0.2.x#run). wasi:cli/run's run makes a command: the process's arguments
+     * follow wasi_cfg.args in argv and its result is the exit status (wasi:cli/exit's, else
+     * 0 for ok and 1 for err). */
+    const char *method;
+    /* The import groups the entry enables ("wasi:cli", "wasi:io", "wasi:poll", "wasi:clocks",
+     * "wasi:filesystem", "wasi:random"; see wp_wasi2_group). Any other import links to a stub
+     * that traps naming it when called. Borrowed. */
+    const char *const *imports;
+    uint32_t nimports;
+    wp_wasi_config wasi_cfg; /* argv (argv[0] first), env, mounts, cwd, stdio; copied by Init */
+    wp_wasm_limits limits;
+} wp_component_config;
+
+/* The component behaviour: config is a wp_component_config. Init opens the WASI 0.2 context;
+ * the first step instantiates the component, lowers the arguments and begins the call; host
+ * calls that block (wasi:io/poll, blocking stream calls) park the process (its wait is theirs).
+ * The result: the lifted value, an error of kind WP_ERR_TRAP on a trap, or a command's status. */
+WP_API const wp_behavior *wp_component_behavior(void);
+
+/* True if method names wasi:cli/run's run ("wasi:cli/run@0.2.3#run", "wasi:cli/run#run"). */
+WP_API bool wp_component_is_command(const char *method);
 
 /* ---- A standalone process, driven on the calling thread ------------------------------------ */
 
@@ -190,6 +226,11 @@ typedef struct wp_runtime_config {
     /* SIGINT and SIGTERM start wp_runtime_shutdown on the I/O loop; a second one exits the
      * host program at once with status 1 (after flushing stdio). */
     bool handle_signals;
+    /* With handle_signals: called on the I/O loop thread at the first SIGINT/SIGTERM. True:
+     * the hook handled it (e.g. a supervisor stops its services in order), so nothing is
+     * cancelled; false (or NULL): the shutdown above. A second signal still exits at once. */
+    bool (*signal_hook)(void *ud, int signum);
+    void *signal_ud;
 } wp_runtime_config;
 
 /* Creates a runtime and starts its I/O loop thread. cfg may be NULL (defaults). *out owned by
@@ -208,6 +249,12 @@ typedef struct wp_host_config {
     uint32_t local_queue_size; /* per-worker run queue capacity (local_queue_size) */
     /* A terminal.host: one worker, one process at a time (wp_runtime_run). */
     bool terminal;
+    /* Processes alive on the host at once (host.max_processes); a spawn past it fails with
+     * WP_ERR_UNAVAILABLE. 0: no limit. */
+    uint32_t max_processes;
+    /* Memory the host's processes may reserve together (host.max_memory_mb; see
+     * wp_behavior.reserve); a spawn that would pass it fails with WP_ERR_NOMEM. 0: no limit. */
+    uint64_t max_memory_bytes;
 } wp_host_config;
 
 /* Adds a host named id ("ns:name", copied; at most 200 bytes) and starts its workers.
@@ -229,7 +276,8 @@ WP_API wp_host *wp_runtime_host(const wp_runtime *rt, const char *id);
  * is never missed. *out: the child's PID. Fails: WP_ERR_NOT_FOUND (no such host or entry),
  * WP_ERR_INVALID (flags without a live parent; a terminal host, which runs only
  * wp_runtime_run's process), the resolver's and Init's errors, WP_ERR_UNAVAILABLE (the runtime
- * is shutting down), WP_ERR_NOMEM. */
+ * is shutting down; the host has max_processes alive), WP_ERR_NOMEM (also: the host's
+ * max_memory_bytes cannot hold the process's reservation; err names the host and the sizes). */
 WP_API wp_status wp_spawn(wp_runtime *rt, wp_pid parent, const char *entry_id,
                           const char *host_id, const wp_value *args, uint32_t nargs,
                           uint32_t flags, wp_pid *out, wp_err *err);
@@ -268,6 +316,10 @@ WP_API wp_host *wp_proc_host(const wp_proc *p);
 
 /* True for the process of a terminal host (wp_runtime_run): it owns the terminal's stdio. */
 WP_API bool wp_proc_on_terminal(const wp_proc *p);
+
+/* Processes alive on h now, and the bytes they reserve (wp_host_config's limits). */
+WP_API uint32_t wp_host_count(const wp_host *h);
+WP_API uint64_t wp_host_reserved(const wp_host *h);
 
 /* The host's ID ("ns:name"), borrowed from the runtime. */
 WP_API const char *wp_host_id(const wp_host *h);
@@ -365,5 +417,167 @@ WP_API wp_status wp_name_lookup(const wp_runtime *rt, const char *name, wp_pid *
                                 wp_err *err);
 /* Fails: WP_ERR_NOT_FOUND. */
 WP_API wp_status wp_name_unregister(wp_runtime *rt, const char *name, wp_err *err);
+
+/* ---- Supervision: services kept alive under a restart policy (supervisor.c) --------------- */
+
+/* A service's lifecycle state (docs/supervision.md has the transitions). */
+typedef enum wp_svc_state {
+    WP_SVC_UNKNOWN = 0, /* registered, not started */
+    WP_SVC_STARTING,    /* waiting for the services it requires, then spawned */
+    WP_SVC_RUNNING,     /* its process is alive */
+    WP_SVC_STOPPING,    /* cancelled at shutdown; terminated after stop_timeout */
+    WP_SVC_STOPPED,     /* ended by the shutdown */
+    WP_SVC_FAILED,      /* ended with an error; a restart may be due */
+    WP_SVC_EXITED,      /* returned, was terminated or cancelled, or cannot start: no restart */
+} wp_svc_state;
+
+/* "Unknown", "Starting", ... Static. */
+WP_API const char *wp_svc_state_name(wp_svc_state s);
+
+typedef struct wp_restart_policy {
+    uint64_t initial_delay_ms; /* the first retry's delay */
+    uint64_t max_delay_ms;     /* the cap (0: none) */
+    double backoff_factor;     /* the delay's multiplier per retry (< 1 is taken as 1) */
+    double jitter;             /* 0.1: the delay is scaled by a random factor in [0.9, 1.1) */
+    uint32_t max_attempts;     /* retries after consecutive failures; 0: no limit */
+} wp_restart_policy;
+
+/* The delay before retry 'attempt' (1 for the first): min(initial * factor^(attempt-1), max),
+ * scaled by 1 + jitter * (2u - 1) for u in [0, 1) (the caller's random number). */
+WP_API uint64_t wp_restart_delay_ms(const wp_restart_policy *p, uint32_t attempt, double u);
+
+/* One service. Everything is borrowed and must outlive the supervisor process. */
+typedef struct wp_service {
+    const char *id;      /* the service's name in logs ("ns:name") */
+    const char *process; /* the entry it spawns (through the runtime's resolver) */
+    const char *host;    /* the host it spawns on */
+    const wp_value *args;
+    uint32_t nargs;
+    bool auto_start;              /* started at once; else only when a started one requires it */
+    uint64_t start_timeout_ms;    /* longest wait in Starting for what it requires */
+    uint64_t stop_timeout_ms;     /* from CANCEL to terminate at shutdown */
+    uint64_t stable_threshold_ms; /* running this long resets the failure count */
+    wp_restart_policy restart;
+    const uint32_t *requires; /* indices of the services that must be Running first */
+    uint32_t nrequires;
+} wp_service;
+
+/* Called on a state change (from != to) or a note about a service (from == to: a restart
+ * counter reset, a terminate after stop_timeout), reason one line. From the supervisor's
+ * worker thread. */
+typedef void (*wp_svc_log_fn)(void *ud, const char *id, wp_svc_state from, wp_svc_state to,
+                              const char *reason);
+
+typedef struct wp_supervisor_config {
+    const wp_service *services; /* borrowed, as the whole config */
+    uint32_t nservices;
+    wp_svc_log_fn log; /* NULL: silent */
+    void *log_ud;
+} wp_supervisor_config;
+
+/* The name the supervisor process registers (wp_name_register) at its first step, so a signal
+ * hook can find it and cancel it. */
+#define WP_SUPERVISOR_NAME "wippy.supervisor"
+
+/* The supervisor behaviour; config is a wp_supervisor_config. It starts the services in
+ * dependency order (a service once all it requires is Running), spawning each process
+ * monitored, restarts failed ones after the policy's delay, gives up after max_attempts. A
+ * CANCEL event stops them in reverse order (a service once nothing that requires it runs):
+ * CANCEL to each process, wp_terminate after its stop_timeout. It returns nil when none is left
+ * running. It must run on a host that is not a service's only worker. */
+WP_API const wp_behavior *wp_supervisor_behavior(void);
+
+/* ---- Function calls and their pools (pool.c; docs/funcs.md) --------------------------------- */
+
+/* A function entry's pool (pool: in its YAML). How many calls of it run at once, and how many
+ * may wait for a turn. */
+typedef enum wp_pool_type {
+    WP_POOL_INLINE = 0, /* no limit; a process.wasm target runs in the caller's own step */
+    WP_POOL_LAZY,       /* at most max_size at once; the others wait, unbounded */
+    WP_POOL_STATIC,     /* at most size at once; at most buffer wait; past that: an error */
+    WP_POOL_ADAPTIVE,   /* as lazy (the scaling is the hosts' workers) */
+} wp_pool_type;
+
+typedef struct wp_pool_config {
+    wp_pool_type type;
+    uint32_t size;     /* static: calls at once */
+    uint32_t buffer;   /* static: calls waiting at most */
+    uint32_t max_size; /* lazy, adaptive: calls at once */
+} wp_pool_config;
+
+typedef enum wp_transport {
+    WP_TRANSPORT_PAYLOAD = 0, /* arguments and result as values */
+    WP_TRANSPORT_WASI_HTTP,   /* accepted at load; a call fails with WP_ERR_UNSUPPORTED */
+} wp_transport;
+
+/* What a function entry runs, and its pool: filled by the function resolver. */
+typedef struct wp_func_target {
+    wp_spawn_target target; /* as for spawns; its config outlives the runtime */
+    wp_pool_config pool;
+    wp_transport transport;
+} wp_func_target;
+
+/* Resolves a function entry ID. Called from any thread, possibly at once: it synchronises
+ * itself. Fails: WP_ERR_NOT_FOUND (no such entry), WP_ERR_INVALID (not a function kind), as
+ * preparing the entry does. */
+typedef wp_status (*wp_func_resolve_fn)(void *ud, const char *id, wp_func_target *out,
+                                        wp_err *err);
+
+typedef struct wp_funcs wp_funcs; /* the function calls of one runtime: its pools */
+typedef struct wp_pool wp_pool;   /* one function entry's pool */
+
+/* Makes rt able to call functions (wp_runtime_funcs(rt) returns it from now on). *out owned
+ * by the caller: wp_funcs_free() after wp_runtime_free() (calls still running use it).
+ * Fails: WP_ERR_ALREADY_EXISTS (rt has one), WP_ERR_NOMEM. */
+WP_API wp_status wp_funcs_new(wp_runtime *rt, wp_func_resolve_fn resolve, void *ud,
+                              wp_funcs **out, wp_err *err);
+/* Accepts NULL. */
+WP_API void wp_funcs_free(wp_funcs *f);
+/* rt's, or NULL. */
+WP_API wp_funcs *wp_runtime_funcs(const wp_runtime *rt);
+
+/* The pool of function 'target' ("ns:name"), resolved once and kept: *out lives as long as f.
+ * Thread-safe. Fails: WP_ERR_INVALID (an empty target, no namespace, no name; not a
+ * function), WP_ERR_NOT_FOUND (no such entry), the resolver's errors. */
+WP_API wp_status wp_funcs_lookup(wp_funcs *f, const char *target, wp_pool **out, wp_err *err);
+
+/* The entry ID and target of a pool, borrowed from it. */
+WP_API const char *wp_pool_id(const wp_pool *p);
+WP_API const wp_func_target *wp_pool_target(const wp_pool *p);
+
+/* Calls in the pool now: running and waiting for a turn. */
+WP_API void wp_pool_counts(wp_pool *p, uint32_t *running, uint32_t *waiting);
+
+/* Starts one call: a process that runs the function with args (borrowed: copied) once the pool
+ * gives it a turn, every call with a fresh instance. Its result (or an error value) is its
+ * exit value: with caller (a live process, else WP_PID_NONE) the caller monitors it and gets
+ * its EXIT event. It runs on the caller's host, or on the first process host when the caller
+ * has none or runs on a terminal. timeout_ms (0: none) ends it with WP_ERR_TIMEOUT, time in the
+ * queue included; the entry's max_execution_ms applies as well. *out: its PID (wp_terminate
+ * cancels it, waiting or running). Fails: WP_ERR_UNSUPPORTED (transport wasi-http),
+ * WP_ERR_UNAVAILABLE (a static pool with its buffer full; no process host), the spawn's
+ * errors. */
+WP_API wp_status wp_pool_call(wp_pool *p, wp_pid caller, const wp_value *args, uint32_t nargs,
+                              uint64_t timeout_ms, wp_pid *out, wp_err *err);
+
+/* The same for a call that began in the caller's step: state is the target behaviour's state
+ * after Init and at least one step that did not finish, pending true if that step returned
+ * WP_STEP_PENDING (taken over in every case: closed on failure). It takes no turn of the
+ * pool (an inline call). */
+WP_API wp_status wp_pool_adopt(wp_pool *p, wp_pid caller, void *state, bool pending,
+                               uint64_t timeout_ms, wp_pid *out, wp_err *err);
+
+/* The host import of core guests, wippy:runtime/funcs@0.1.0 (funcs_host.c):
+ *   call-string(target: string, input: string) -> result<string, string>
+ *   call-bytes(target: string, input: list<u8>) -> result<list<u8>, string>
+ * imported with the canonical ABI's lowering, (i32 i32 i32 i32 i32) -> () with the result at
+ * the last pointer; results are placed through the guest's cabi_realloc. process.wasm links it
+ * for any module that imports it. True for an import of that module (any version). */
+WP_API bool wp_funcs_is_import(const wp_import_desc *d);
+
+/* The same interface for components, "wippy:runtime/funcs@0.1.0" with call-string and
+ * call-bytes (values lifted by the component layer); ctx unused (NULL). A component process
+ * adds it to its linker (wp_comp_linker_add) when the component imports it. Static. */
+WP_API const wp_comp_host_iface *wp_funcs_host_iface(void);
 
 #endif

@@ -13,6 +13,11 @@
  *
  * Constructors and mutators that allocate return WP_ERR_NOMEM on failure and leave their
  * arguments as they were (an argument to be moved is then still the caller's to free).
+ *
+ * Component values (docs/component.md) use these kinds only: records are maps by field name,
+ * variants and results one-pair maps, enums strings, flags maps of set labels to true, tuples
+ * arrays, list<u8> bytes, and resource handles (own<T>, borrow<T>) integers: a host's
+ * representation on a host function's side, a handle of the instance's table for an embedder.
  */
 #ifndef WIPPY_VALUE_H
 #define WIPPY_VALUE_H

@@ -145,6 +145,11 @@ WP_API void wp_module_import(const wp_module *m, uint32_t i, wp_import_desc *out
 WP_API uint32_t wp_module_export_count(const wp_module *m);
 WP_API void wp_module_export(const wp_module *m, uint32_t i, wp_export_desc *out);
 
+/* The module's memories in its index space (imported ones first): how many, and memory i's
+ * declared limits in pages. i must be below the count. */
+WP_API uint32_t wp_module_memory_count(const wp_module *m);
+WP_API wp_limits wp_module_memory_limits(const wp_module *m, uint32_t i);
+
 /* Finds an exported function's type by export name. Returns false if there is no such
  * function export. *out borrows from the module. */
 WP_API bool wp_module_export_functype(const wp_module *m, const char *name, wp_functype *out);

@@ -1,11 +1,12 @@
 /* cmd_exec.c: `wippy exec`: run a module's _start with WASI preview 1, or one export with
- * --invoke. */
+ * --invoke; a component's wasi:cli/run (or one export) with WASI 0.2. */
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cli.h"
 #include "wippy/wasi.h"
+#include "wippy/wasi2.h"
 
 typedef struct exec_opts {
     const char *invoke; /* export to call; NULL: _start */
@@ -308,12 +309,131 @@ static int run_module(const exec_opts *o, wp_module *m) {
     return status;
 }
 
+/* ---- Components ---------------------------------------------------------------------------- */
+
+/* The result of a component call: a command's status ({ok} 0, {err} 1), or the value printed. */
+static int component_result(const exec_opts *o, const wp_value *v) {
+    if (!o->invoke)
+        return wp_value_map_get(v, "ok") ? WP_EXIT_OK : WP_EXIT_ERROR;
+    if (v->kind != WP_VNIL) {
+        wp_value_print(stdout, v);
+        putchar('\n');
+    }
+    fflush(stdout);
+    return WP_EXIT_OK;
+}
+
+static int component_call(const exec_opts *o, wp_comp_inst *ci, wp_exec *x) {
+    const char *name = o->invoke ? o->invoke : "wasi:cli/run#run";
+    const wp_comp_func *f = wp_comp_inst_func(ci, name);
+    if (!f) {
+        fprintf(stderr, "wippy: %s: the component exports no function '%s'%s\n", o->file, name,
+                o->invoke ? "" : " (not a wasi:cli/run command: use --invoke FUNC)");
+        return WP_EXIT_ERROR;
+    }
+    uint32_t nargs = o->invoke ? (uint32_t)o->nargs : 0;
+    wp_value *args = calloc(nargs + 1, sizeof *args);
+    wp_err err;
+    int status = args ? WP_EXIT_OK : WP_EXIT_ERROR;
+    for (uint32_t i = 0; status == WP_EXIT_OK && i < nargs; i++)
+        if (wp_value_cstring(&args[i], o->args[i]) != WP_OK)
+            status = WP_EXIT_ERROR;
+    if (status == WP_EXIT_OK && wp_comp_call_begin(ci, x, f, args, nargs, &err) != WP_OK) {
+        fprintf(stderr, "wippy exec: %s\n", err.msg);
+        status = WP_EXIT_USAGE;
+    }
+    for (uint32_t i = 0; args && i < nargs; i++)
+        wp_value_free(&args[i]);
+    free(args);
+    if (status != WP_EXIT_OK)
+        return status;
+    if (wp_comp_run(ci, x) == WP_RUN_TRAP) {
+        const wp_trap *t = wp_exec_trap(x);
+        if (t->kind == WP_TRAP_EXIT)
+            return t->exit_code;
+        fprintf(stderr, "wippy: trap: %s\n", t->msg);
+        print_backtrace(x);
+        return WP_EXIT_TRAP;
+    }
+    wp_value out;
+    if (wp_comp_call_finish(ci, x, &out, &err) != WP_OK) {
+        fprintf(stderr, "wippy: trap: %s\n", err.msg);
+        return WP_EXIT_TRAP;
+    }
+    status = component_result(o, &out);
+    wp_value_free(&out);
+    return status;
+}
+
+static int new_wasi2(const exec_opts *o, wp_wasi2 **w) {
+    const char **argv = calloc((size_t)o->nargs + 1, sizeof *argv);
+    if (!argv)
+        return WP_EXIT_ERROR;
+    argv[0] = o->file;
+    uint32_t nargv = 1;
+    for (int i = 0; !o->invoke && i < o->nargs; i++)
+        argv[nargv++] = o->args[i];
+    wp_wasi_config cfg;
+    wp_wasi_config_init(&cfg);
+    cfg.args = argv;
+    cfg.nargs = nargv;
+    cfg.env = o->env;
+    cfg.nenv = o->nenv;
+    cfg.mounts = o->mounts;
+    cfg.nmounts = o->nmounts;
+    cfg.cwd = o->cwd;
+    wp_err err;
+    wp_status st = wp_wasi2_new(&cfg, w, &err);
+    free(argv);
+    return st == WP_OK ? WP_EXIT_OK : fail(o->file, &err);
+}
+
+/* Every WASI 0.2 interface is linked: `wippy exec` is the command line, not a sandboxed entry
+ * (imports nothing provides still link to stubs). */
+static int run_component(const exec_opts *o, const wp_component *c) {
+    wp_wasi2 *w = NULL;
+    wp_comp_linker *l = NULL;
+    wp_store *s = NULL;
+    wp_exec *x = NULL;
+    wp_comp_inst *ci = NULL;
+    wp_err err;
+    int status = new_wasi2(o, &w);
+    if (status == WP_EXIT_OK &&
+        (wp_comp_linker_new(&l, &err) != WP_OK || wp_wasi2_link(w, l, NULL, &err) != WP_OK ||
+         wp_store_new(NULL, &s, &err) != WP_OK || wp_exec_new(s, &x, &err) != WP_OK ||
+         wp_comp_instantiate(c, s, x, l, &ci, &err) != WP_OK))
+        status = fail(o->file, &err);
+    if (status == WP_EXIT_OK)
+        status = component_call(o, ci, x);
+    wp_comp_inst_free(ci);
+    wp_store_free(s);
+    wp_comp_linker_free(l);
+    wp_wasi2_free(w);
+    return status;
+}
+
+static int exec_component(exec_opts *o, const uint8_t *bytes, size_t len) {
+    wp_err err;
+    wp_component *c = NULL;
+    if (wp_component_decode(bytes, len, &c, &err) != WP_OK)
+        return fail(o->file, &err);
+    signal(SIGPIPE, SIG_IGN);
+    int status = run_component(o, c);
+    wp_component_free(c);
+    return status;
+}
+
 static int exec_file(exec_opts *o) {
     wp_err err;
     uint8_t *bytes = NULL;
     size_t len = 0;
     if (wp_cli_load_module_bytes(o->file, &bytes, &len, &err) != WP_OK)
         return fail(o->file, &err);
+    if (wp_component_is(bytes, len)) {
+        int cstatus = exec_component(o, bytes, len);
+        free(bytes);
+        return cstatus;
+    }
     wp_module *m = NULL;
     wp_status st = wp_module_decode(bytes, len, &m, &err);
     free(bytes);

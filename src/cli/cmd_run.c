@@ -1,5 +1,6 @@
 /* cmd_run.c: `wippy run`: load and validate the project, list its commands, run one by name
- * or an entry by ID (-x) on the terminal host, with the project's process hosts running. */
+ * or an entry by ID (-x) on the terminal host, with the project's process hosts running, or
+ * with no command run its services until a signal. */
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,12 +22,17 @@ typedef struct run_opts {
 static void run_usage(FILE *out) {
     fprintf(out,
             "usage: wippy run [-p DIR] [-v] list\n"
+            "       wippy run [-p DIR] [-v]\n"
             "       wippy run [-p DIR] [-v] [--host ID] COMMAND [ARGS...]\n"
             "       wippy run [-p DIR] [-v] -x NS:ENTRY [--host ID] [ARGS...]\n\n"
             "Loads the project (the directories wippy.lock names, else ./src), checks every\n"
             "entry, and runs a process on the terminal host: by its command name\n"
             "(meta.command.name), or by entry ID with -x. ARGS reach it as strings. Nothing\n"
-            "runs if the project has a problem: all of them are listed.\n\n"
+            "runs if the project has a problem: all of them are listed.\n"
+            "With no command, it starts every host and process.service whose\n"
+            "lifecycle.auto_start is set and keeps them running (restarting failed services)\n"
+            "until SIGINT/SIGTERM, then stops the services in reverse order and exits 0; a\n"
+            "second signal exits 1 at once. -v logs every service state change.\n\n"
             "  list                   list the commands\n"
             "  -x, --exec NS:ENTRY    run this entry\n"
             "  --host ID              the terminal.host to use (when there is not exactly one)\n"
@@ -325,6 +331,43 @@ static int run_entry(wp_registry *reg, const run_opts *o, const wp_entry *e) {
     return status;
 }
 
+/* ---- Services: wippy run with no command -------------------------------------------------- */
+
+static void service_log(void *ud, const char *id, wp_svc_state from, wp_svc_state to,
+                        const char *reason) {
+    (void)ud;
+    if (strcmp(id, "*") == 0)
+        fprintf(stderr, "wippy: supervisor: %s\n", reason);
+    else if (from == to)
+        fprintf(stderr, "wippy: service %s: %s: %s\n", id, wp_svc_state_name(to), reason);
+    else
+        fprintf(stderr, "wippy: service %s: %s -> %s: %s\n", id, wp_svc_state_name(from),
+                wp_svc_state_name(to), reason);
+}
+
+/* Starts the hosts and services until SIGINT/SIGTERM, stops the services in reverse order,
+ * then whatever else still runs (the hosts' grace period). */
+static int serve(wp_registry *reg, const run_opts *o) {
+    wp_err err = {0};
+    wp_boot *boot = NULL;
+    int status = WP_EXIT_OK;
+    if (wp_registry_boot(reg, NULL, true, &boot, &err) != WP_OK ||
+        wp_boot_serve(boot, o->verbose ? service_log : NULL, NULL, &err) != WP_OK) {
+        fprintf(stderr, "wippy: %s\n", err.msg);
+        status = WP_EXIT_ERROR;
+    }
+    if (boot) {
+        uint32_t killed = wp_runtime_shutdown(wp_boot_runtime(boot), 0);
+        if (killed && o->verbose)
+            fprintf(stderr, "wippy: %u process%s terminated at shutdown\n", killed,
+                    killed == 1 ? "" : "es");
+    }
+    wp_boot_free(boot);
+    if (status == WP_EXIT_OK && o->verbose)
+        fprintf(stderr, "wippy: stopped\n");
+    return status;
+}
+
 static int run_command(wp_registry *reg, const run_opts *o) {
     if (o->list)
         return list_commands(reg);
@@ -344,11 +387,8 @@ static int run_command(wp_registry *reg, const run_opts *o) {
         }
         e = c->entry;
     }
-    if (!e) {
-        fprintf(stderr, "wippy run: the project has no problems; this build runs commands only: "
-                        "give one (wippy run list shows them) or -x NS:ENTRY\n");
-        return WP_EXIT_USAGE;
-    }
+    if (!e)
+        return serve(reg, o);
     return run_entry(reg, o, e);
 }
 

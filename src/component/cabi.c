@@ -247,7 +247,10 @@ static wp_status cabi_realloc(wp_cabi *cx, uint32_t align, uint64_t size, uint32
     wp_functype ft = wp_func_type(cx->realloc);
     if (ft.nparams != 4 || ft.nresults != 1)
         return wp_err_set(err, WP_ERR_LINK, "cabi_realloc has the wrong type");
-    if (wp_call(cx->exec, cx->realloc, args, 4, &res, 1, NULL, err) != WP_OK)
+    wp_status st = cx->host_call
+                       ? wp_host_call_nested(cx->host_call, cx->realloc, args, 4, &res, 1, err)
+                       : wp_call(cx->exec, cx->realloc, args, 4, &res, 1, NULL, err);
+    if (st != WP_OK)
         return wp_err_wrap(err, "cabi_realloc");
     *ptr = res.of.i32;
     return check_range(cx, *ptr, size, align, "cabi_realloc result", err);
@@ -473,12 +476,19 @@ static int64_t label_index(const wp_wit_type *t, const wp_value *v) {
     return -1;
 }
 
+/* Flags from a map of labels to true (false: not set) or an array of labels. */
 static wp_status to_flags(const wp_wit_type *t, const wp_value *v, uint32_t *bits, wp_err *err) {
-    if (v->kind != WP_VARRAY)
+    if (v->kind != WP_VARRAY && v->kind != WP_VMAP)
         return type_error(t, v, err);
     *bits = 0;
     for (size_t i = 0; i < wp_value_len(v); i++) {
-        int64_t k = label_index(t, wp_value_at(v, i));
+        const wp_value *label = wp_value_at(v, i);
+        const wp_value *set = NULL;
+        if (v->kind == WP_VMAP)
+            wp_value_map_pair(v, i, &label, &set);
+        if (set && (set->kind == WP_VNIL || (set->kind == WP_VBOOL && !set->of.b)))
+            continue;
+        int64_t k = label_index(t, label);
         if (k < 0)
             return wp_err_set(err, WP_ERR_INVALID, "element %zu is not a flag of %s", i + 1,
                               t->name ? t->name : "flags");
@@ -528,6 +538,39 @@ static wp_status match_case(const wp_wit_type *t, const wp_value *v, uint32_t *i
 static wp_status store(wp_cabi *cx, const wp_value *v, const wp_wit_type *t, uint64_t ptr,
                        wp_err *err);
 
+#define UTF16_TAG 0x80000000u /* latin1+utf16: the length counts UTF-16 code units */
+
+/* A string in UTF-16 (or Latin-1 when every code point fits and latin1 is allowed) for the
+ * guest: realloc'd and written; *len in code units (tagged for latin1+utf16's UTF-16). */
+static wp_status store_string16(wp_cabi *cx, const char *s, size_t n, bool latin1,
+                                uint32_t *ptr, uint32_t *len, wp_err *err) {
+    uint8_t *buf = wp_heap_alloc(wp_heap_default(), 2 * n + 2);
+    size_t units = 0;
+    bool fits = latin1;
+    uint32_t cp = 0;
+    if (!buf)
+        return wp_err_set(err, WP_ERR_NOMEM, "out of memory");
+    for (size_t i = 0, k; i < n; i += k) {
+        k = utf8_decode((const uint8_t *)s + i, n - i, &cp);
+        k = k ? k : 1; /* strings from the embedder are UTF-8; a stray byte passes as itself */
+        fits = fits && cp < 0x100;
+        if (cp >= 0x10000) {
+            put_le(buf + 2 * units++, 0xd800 + ((cp - 0x10000) >> 10), 2);
+            cp = 0xdc00 + ((cp - 0x10000) & 0x3ff);
+        }
+        put_le(buf + 2 * units++, cp, 2);
+    }
+    if (fits) /* Latin-1: one byte per code unit */
+        for (size_t i = 0; i < units; i++)
+            buf[i] = buf[2 * i];
+    wp_status st = cabi_realloc(cx, 2, fits ? units : 2 * units, ptr, err);
+    if (st == WP_OK)
+        st = mem_write(cx, *ptr, buf, fits ? units : 2 * units, err);
+    wp_heap_free(wp_heap_default(), buf, 2 * n + 2);
+    *len = (uint32_t)units | (latin1 && !fits ? UTF16_TAG : 0);
+    return st;
+}
+
 /* Copies a string or a list into fresh guest memory; *ptr, *len for the (ptr, len) pair. */
 static wp_status store_string(wp_cabi *cx, const wp_wit_type *t, const wp_value *v, uint32_t *ptr,
                               uint32_t *len, wp_err *err) {
@@ -535,8 +578,10 @@ static wp_status store_string(wp_cabi *cx, const wp_wit_type *t, const wp_value 
     const char *s = wp_value_str(v, &n);
     if (v->kind != WP_VSTRING)
         return type_error(t, v, err);
-    if (n > WP_CABI_MAX_STRING_LEN)
+    if (n > (cx->encoding == WP_CABI_UTF8 ? WP_CABI_MAX_STRING_LEN : WP_CABI_MAX_STRING_LEN / 2))
         return wp_err_set(err, WP_ERR_INVALID, "string of %zu bytes is too long", n);
+    if (cx->encoding != WP_CABI_UTF8)
+        return store_string16(cx, s, n, cx->encoding == WP_CABI_LATIN1_UTF16, ptr, len, err);
     wp_status st = cabi_realloc(cx, 1, n, ptr, err);
     if (st == WP_OK)
         st = mem_write(cx, *ptr, s, n, err);
@@ -668,6 +713,12 @@ static wp_status store(wp_cabi *cx, const wp_value *v, const wp_wit_type *t, uin
     case WP_WIT_VARIANT:
     case WP_WIT_ENUM:
         return store_variant(cx, v, t, ptr, err);
+    case WP_WIT_OWN:
+    case WP_WIT_BORROW:
+        if ((st = comp__lower_handle(cx, t, v, &p, err)) != WP_OK)
+            return st;
+        put_le(buf, p, 4);
+        return mem_write(cx, ptr, buf, 4, err);
     default:
         if ((st = store_scalar(v, t, buf, err)) != WP_OK)
             return st;
@@ -767,6 +818,11 @@ static wp_status lower_flat(wp_cabi *cx, const wp_value *v, const wp_wit_type *t
     case WP_WIT_VARIANT:
     case WP_WIT_ENUM:
         return lower_variant(cx, v, t, o, err);
+    case WP_WIT_OWN:
+    case WP_WIT_BORROW:
+        st = comp__lower_handle(cx, t, v, &p, err);
+        emit(o, wp_val_i32(p));
+        return st;
     default:
         break;
     }
@@ -870,24 +926,21 @@ static wp_status lift_char(uint32_t cp, wp_value *out, wp_err *err) {
     return make_string(out, buf, utf8_encode(cp, buf), err);
 }
 
+/* Flags as a map of the set labels to true. */
 static wp_status lift_flags(const wp_wit_type *t, uint32_t bits, wp_value *out, wp_err *err) {
-    if (wp_value_array(out, 0) != WP_OK)
+    if (wp_value_map(out, 0) != WP_OK)
         return wp_err_set(err, WP_ERR_NOMEM, "out of memory");
     for (uint32_t i = 0; i < t->nfields; i++) {
-        if (!(bits & (1u << i)))
-            continue;
-        wp_value label;
-        if (wp_value_cstring(&label, t->fields[i].name) != WP_OK ||
-            wp_value_array_push(out, &label) != WP_OK) {
-            wp_value_free(&label);
+        wp_value yes = wp_value_bool(true);
+        if ((bits & (1u << i)) && wp_value_map_set_str(out, t->fields[i].name, &yes) != WP_OK)
             return wp_err_set(err, WP_ERR_NOMEM, "out of memory");
-        }
     }
     return WP_OK;
 }
 
 /* A scalar from its bits (as stored in memory or carried in a flat value). */
-static wp_status lift_scalar(const wp_wit_type *t, uint64_t bits, wp_value *out, wp_err *err) {
+static wp_status lift_scalar(wp_cabi *cx, const wp_wit_type *t, uint64_t bits, wp_value *out,
+                             wp_err *err) {
     switch (t->kind) {
     case WP_WIT_BOOL:
         *out = wp_value_bool(bits != 0);
@@ -927,6 +980,9 @@ static wp_status lift_scalar(const wp_wit_type *t, uint64_t bits, wp_value *out,
         return lift_char((uint32_t)bits, out, err);
     case WP_WIT_FLAGS:
         return lift_flags(t, (uint32_t)bits, out, err);
+    case WP_WIT_OWN:
+    case WP_WIT_BORROW:
+        return comp__lift_handle(cx, t, (uint32_t)bits, out, err);
     default: /* s64, u64 */
         *out = wp_value_int((int64_t)bits);
         return WP_OK;
@@ -935,7 +991,48 @@ static wp_status lift_scalar(const wp_wit_type *t, uint64_t bits, wp_value *out,
 
 static wp_status load(wp_cabi *cx, uint64_t ptr, const wp_wit_type *t, wp_value *out, wp_err *err);
 
+/* A UTF-16 (units of 2 bytes) or Latin-1 (units of 1) string from the guest, as UTF-8. */
+static wp_status load_string16(wp_cabi *cx, uint32_t ptr, uint32_t units, bool latin1,
+                               wp_value *out, wp_err *err) {
+    uint32_t usize = latin1 ? 1 : 2;
+    wp_status st = check_range(cx, ptr, (uint64_t)units * usize, usize, "string", err);
+    if (st != WP_OK)
+        return st;
+    const uint8_t *p = wp_memory_data(cx->memory) + ptr;
+    char *buf = wp_heap_alloc(wp_heap_default(), (size_t)units * 3 + 1);
+    size_t n = 0;
+    if (!buf)
+        return wp_err_set(err, WP_ERR_NOMEM, "out of memory");
+    for (uint32_t i = 0; i < units && st == WP_OK; i++) {
+        uint32_t c = latin1 ? p[i] : (uint32_t)get_le(p + 2 * i, 2);
+        if (!latin1 && c >= 0xd800 && c < 0xdc00 && i + 1 < units) {
+            uint32_t lo = (uint32_t)get_le(p + 2 * i + 2, 2);
+            if (lo >= 0xdc00 && lo < 0xe000) {
+                c = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00);
+                i++;
+            }
+        }
+        if (c >= 0xd800 && c < 0xe000)
+            st = trap(err, "string is not valid UTF-16");
+        else
+            n += utf8_encode(c, buf + n);
+    }
+    if (st == WP_OK)
+        st = make_string(out, buf, n, err);
+    wp_heap_free(wp_heap_default(), buf, (size_t)units * 3 + 1);
+    return st;
+}
+
 static wp_status load_string(wp_cabi *cx, uint32_t ptr, uint32_t len, wp_value *out, wp_err *err) {
+    if (cx->encoding == WP_CABI_UTF16)
+        return len > WP_CABI_MAX_STRING_LEN / 2 ? trap(err, "string too long")
+                                                : load_string16(cx, ptr, len, false, out, err);
+    if (cx->encoding == WP_CABI_LATIN1_UTF16) {
+        bool utf16 = len & UTF16_TAG;
+        len &= ~UTF16_TAG;
+        return len > WP_CABI_MAX_STRING_LEN / 2 ? trap(err, "string too long")
+                                                : load_string16(cx, ptr, len, !utf16, out, err);
+    }
     if (len > WP_CABI_MAX_STRING_LEN)
         return trap(err, "string too long");
     wp_status st = check_range(cx, ptr, len, 1, "string", err);
@@ -955,6 +1052,11 @@ static wp_status load_list(wp_cabi *cx, const wp_wit_type *t, uint32_t ptr, uint
     wp_status st = check_range(cx, ptr, (uint64_t)len * e->size, e->align, "list", err);
     if (st != WP_OK)
         return st;
+    if (e->t.kind == WP_WIT_U8) {
+        if (wp_value_bytes(out, wp_memory_data(cx->memory) + ptr, len) != WP_OK)
+            return wp_err_set(err, WP_ERR_NOMEM, "out of memory");
+        return WP_OK;
+    }
     if (wp_value_array(out, len) != WP_OK)
         return wp_err_set(err, WP_ERR_NOMEM, "out of memory");
     for (uint32_t i = 0; i < len; i++) {
@@ -968,9 +1070,18 @@ static wp_status load_list(wp_cabi *cx, const wp_wit_type *t, uint32_t ptr, uint
     return WP_OK;
 }
 
+/* True when values go to an embedder (Lua, the CLI), not to a host function: there a case
+ * without payload carries true, since a table cannot hold a nil ({ok = nil} would be {}). */
+static bool for_embedder(const wp_cabi *cx) {
+    const handle_cx *hc = cx->handles;
+    return !hc || !hc->host_reps;
+}
+
 /* Builds {label = payload} (results, variants) or the bare value (option, enum). */
-static wp_status wrap_case(const wp_wit_type *t, uint32_t index, wp_value *payload, wp_value *out,
-                           wp_err *err) {
+static wp_status wrap_case(const wp_cabi *cx, const wp_wit_type *t, uint32_t index,
+                           wp_value *payload, wp_value *out, wp_err *err) {
+    if (t->kind != WP_WIT_OPTION && !variant_case(t, index) && for_embedder(cx))
+        *payload = wp_value_bool(true);
     if (t->kind == WP_WIT_OPTION) {
         *out = *payload;
         *payload = wp_value_nil();
@@ -1002,7 +1113,7 @@ static wp_status load_variant(wp_cabi *cx, uint64_t ptr, const wp_wit_type *t, w
     if (variant_case(t, index) &&
         (st = load(cx, ptr + align_up(disc, max_align), variant_case(t, index), &payload, err)))
         return st;
-    st = wrap_case(t, index, &payload, out, err);
+    st = wrap_case(cx, t, index, &payload, out, err);
     wp_value_free(&payload);
     return st;
 }
@@ -1056,7 +1167,7 @@ static wp_status load(wp_cabi *cx, uint64_t ptr, const wp_wit_type *t, wp_value 
     default:
         if ((st = mem_read(cx, ptr, buf, n->size, err)) != WP_OK)
             return st;
-        return lift_scalar(t, get_le(buf, n->size), out, err);
+        return lift_scalar(cx, t, get_le(buf, n->size), out, err);
     }
 }
 
@@ -1111,7 +1222,7 @@ static wp_status lift_flat_variant(wp_cabi *cx, flat_in *in, const wp_wit_type *
         if (st != WP_OK)
             return st;
     }
-    wp_status st = wrap_case(t, index, &payload, out, err);
+    wp_status st = wrap_case(cx, t, index, &payload, out, err);
     wp_value_free(&payload);
     return st;
 }
@@ -1151,7 +1262,8 @@ static wp_status lift_flat(wp_cabi *cx, flat_in *in, const wp_wit_type *t, wp_va
         return lift_flat_variant(cx, in, t, out, err);
     default: {
         wp_val v = take(in);
-        return lift_scalar(t, v.type == WP_I64 || v.type == WP_F64 ? v.of.i64 : v.of.i32, out, err);
+        return lift_scalar(cx, t, v.type == WP_I64 || v.type == WP_F64 ? v.of.i64 : v.of.i32, out,
+                           err);
     }
     }
 }
@@ -1192,4 +1304,73 @@ wp_status wp_cabi_post_return(wp_cabi *cx, const char *export_name, const wp_val
     if (wp_call(cx->exec, ext.of.func, flat, nflat, NULL, 0, NULL, err) != WP_OK)
         return wp_err_wrap(err, "%s", name);
     return WP_OK;
+}
+
+/* ---- The other direction: a host import's parameters and result ------------------------- */
+
+void cabi__lower_core_type(const wp_wit_func *f, wp_valtype *params, uint32_t *nparams,
+                           wp_valtype *results, uint32_t *nresults) {
+    *nparams = 0;
+    if (params_flat(f) > WP_CABI_MAX_FLAT_PARAMS) {
+        params[0] = WP_I32;
+        *nparams = 1;
+    } else {
+        for (uint32_t i = 0; i < f->nparams; i++)
+            wit__flatten(f->params[i].type, params, WP_CABI_MAX_FLAT_PARAMS, nparams);
+    }
+    *nresults = 0;
+    if (f->result && wit__node(f->result)->nflat > WP_CABI_MAX_FLAT_RESULTS)
+        params[(*nparams)++] = WP_I32; /* the caller's return pointer */
+    else if (f->result)
+        wit__flatten(f->result, results, WP_CABI_MAX_FLAT_RESULTS, nresults);
+}
+
+wp_status cabi__lift_params(wp_cabi *cx, const wp_wit_func *f, const wp_val *flat, uint32_t nflat,
+                            wp_value *out, wp_err *err) {
+    wp_status st = WP_OK;
+    if (params_flat(f) > WP_CABI_MAX_FLAT_PARAMS) {
+        uint32_t align = 1;
+        uint64_t size = 0;
+        params_layout(f, &align, &size);
+        uint64_t ptr = nflat ? flat[0].of.i32 : 0;
+        uint64_t off = 0;
+        if ((st = check_range(cx, ptr, size, align, "parameters", err)) != WP_OK)
+            return st;
+        for (uint32_t i = 0; i < f->nparams && st == WP_OK; i++) {
+            const wit_node *pn = wit__node(f->params[i].type);
+            off = align_up(off, pn->align);
+            if ((st = load(cx, ptr + off, &pn->t, &out[i], err)) != WP_OK)
+                wp_err_wrap(err, "argument %u (%s)", i + 1, f->params[i].name);
+            off += pn->size;
+        }
+        return st;
+    }
+    flat_in in = {flat, nflat, 0};
+    for (uint32_t i = 0; i < f->nparams && st == WP_OK; i++)
+        if ((st = lift_flat(cx, &in, f->params[i].type, &out[i], err)) != WP_OK)
+            wp_err_wrap(err, "argument %u (%s)", i + 1, f->params[i].name);
+    return st;
+}
+
+wp_status cabi__lower_result(wp_cabi *cx, const wp_wit_func *f, const wp_value *v,
+                             const wp_val *args, uint32_t nargs, wp_val *results, wp_err *err) {
+    if (!f->result)
+        return WP_OK;
+    wp_status st;
+    if (wit__node(f->result)->nflat > WP_CABI_MAX_FLAT_RESULTS) {
+        const wit_node *rn = wit__node(f->result);
+        uint64_t ptr = nargs ? args[nargs - 1].of.i32 : 0;
+        st = check_range(cx, ptr, rn->size, rn->align, "return pointer", err);
+        if (st == WP_OK)
+            st = store(cx, v, f->result, ptr, err);
+    } else {
+        wp_val flat[FLAT_MAX];
+        flat_out o = {flat, 0};
+        st = lower_flat(cx, v, f->result, &o, err);
+        if (st == WP_OK)
+            results[0] = flat[0];
+    }
+    if (st != WP_OK)
+        wp_err_wrap(err, "result");
+    return st;
 }

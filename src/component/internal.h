@@ -1,6 +1,8 @@
-/* internal.h: shared inside src/component only: the parsed WIT text and its type nodes. */
+/* internal.h: shared inside src/component only: WIT type nodes, decoded components, instances. */
 #ifndef WP_COMPONENT_INTERNAL_H
 #define WP_COMPONENT_INTERNAL_H
+
+#include <stdatomic.h>
 
 #include "wippy/component.h"
 
@@ -21,6 +23,9 @@ typedef struct wit_node {
     uint32_t size;  /* bytes in memory (the spec's elem_size) */
     uint32_t align; /* alignment in memory */
     uint32_t nflat; /* flattened core values, saturated at WIT_FLAT_CAP */
+    uint32_t res;   /* own/borrow: the resource's number in its component (see ctype.res) */
+    bool resource;  /* WIT text: a `resource NAME` declaration (its bare use is own<NAME>) */
+    bool borrows;   /* binaries: a borrow somewhere inside (computed once, types are DAGs) */
 } wit_node;
 
 static inline const wit_node *wit__node(const wp_wit_type *t) { return (const wit_node *)t; }
@@ -57,5 +62,336 @@ uint32_t wit__disc_size(uint32_t ncases);
 /* The flat types of a variant's payloads, joined position by position (the spec's
  * flatten_variant without the leading discriminant). */
 void wit__variant_flat(const wp_wit_type *t, wp_valtype *out, uint32_t cap, uint32_t *n);
+
+/* Computes a node's size, alignment and flat count from its members' (already computed). */
+void wit__layout(wit_node *n);
+
+/* ---- Decoded components (binary.c) ------------------------------------------------------ */
+
+/* Index spaces ("sorts") of a component. */
+typedef enum csort {
+    CS_CORE_FUNC,
+    CS_CORE_TABLE,
+    CS_CORE_MEMORY,
+    CS_CORE_GLOBAL,
+    CS_CORE_TYPE,
+    CS_CORE_MODULE,
+    CS_CORE_INSTANCE,
+    CS_FUNC,
+    CS_VALUE,
+    CS_TYPE,
+    CS_COMPONENT,
+    CS_INSTANCE,
+    CS_COUNT
+} csort;
+
+typedef enum ctype_kind {
+    CT_VAL,       /* a value type: val */
+    CT_FUNC,      /* a function type: func */
+    CT_INSTANCE,  /* an instance type: its exports */
+    CT_COMPONENT, /* a component type: its imports and exports */
+    CT_RESOURCE,  /* a resource type (defined here, imported, or abstract in a type) */
+    CT_CORE,      /* a core type (function or module type): unused by the runtime */
+} ctype_kind;
+
+typedef struct ctype ctype;
+
+/* A named item of an instance or component type. */
+typedef struct cnamed {
+    const char *name;
+    csort sort;
+    const ctype *type; /* NULL for core modules and values */
+} cnamed;
+
+struct ctype {
+    ctype_kind kind;
+    const wp_wit_type *val;
+    wp_wit_func *func;
+    uint32_t nexports;
+    cnamed *exports;
+    uint32_t nimports;
+    cnamed *imports;
+    uint32_t res;       /* CT_RESOURCE: number in the root component, unique (0..nres-1) */
+    bool local;         /* CT_RESOURCE defined by (resource (rep i32) (dtor f)?) */
+    bool has_dtor;
+    uint32_t dtor;      /* core func index of the destructor */
+    const char *name;   /* CT_RESOURCE: the name it was imported or exported as, or NULL */
+};
+
+/* How one item of an index space comes to be; the instance evaluates these in order. */
+typedef enum cdef_kind {
+    CD_IMPORT,          /* a: import number */
+    CD_ALIAS_EXPORT,    /* a: component instance, name */
+    CD_ALIAS_CORE,      /* a: core instance, name */
+    CD_ALIAS_OUTER,     /* a: outer count, b: index (types, modules, components only) */
+    CD_CORE_MODULE,     /* a: module number */
+    CD_CORE_INSTANTIATE,/* a: module, args */
+    CD_CORE_INLINE,     /* args: exports */
+    CD_INSTANTIATE,     /* a: component, args */
+    CD_INLINE,          /* args: exports */
+    CD_COMPONENT,       /* a: nested component number */
+    CD_LIFT,            /* a: core func, b: type, opts */
+    CD_LOWER,           /* a: func, opts */
+    CD_RES_NEW,         /* a: type */
+    CD_RES_DROP,        /* a: type */
+    CD_RES_REP,         /* a: type */
+    CD_TYPE,            /* type */
+    CD_EXPORT,          /* a: sort index re-exported (the export's new index) */
+} cdef_kind;
+
+typedef struct carg {
+    const char *name;
+    csort sort;
+    uint32_t index;
+} carg;
+
+typedef struct copts {
+    uint32_t encoding;
+    bool has_memory;
+    bool has_realloc;
+    bool has_post;
+    uint32_t memory;      /* core memory index */
+    uint32_t realloc;     /* core func index */
+    uint32_t post_return; /* core func index */
+} copts;
+
+typedef struct cdef {
+    cdef_kind kind;
+    uint32_t a;
+    uint32_t b;
+    const char *name;
+    uint32_t nargs;
+    carg *args;
+    copts opts;
+    const ctype *type; /* CD_TYPE, and the type of imported items */
+    uint32_t offset;   /* in the binary, for errors */
+} cdef;
+
+typedef struct cimport {
+    const char *name;
+    csort sort;
+    const ctype *type;
+} cimport;
+
+typedef struct cexport {
+    const char *name;
+    csort sort;
+    uint32_t index;
+} cexport;
+
+/* A type index space: a component's, or an instance or component type's (whose outer
+ * aliases reach the enclosing spaces). */
+typedef struct tscope tscope;
+struct tscope {
+    const ctype **types;
+    uint32_t n;
+    uint32_t cap;
+    tscope *parent;
+};
+
+/* One component scope: the root or a nested component definition. */
+typedef struct cscope cscope;
+struct cscope {
+    cscope *parent;
+    uint32_t count[CS_COUNT]; /* items in each index space */
+    cdef *defs[CS_COUNT];     /* definitions per index space, in index order */
+    uint32_t cap[CS_COUNT];
+    tscope ts;                /* the type index space, resolved (types are static) */
+    cimport *imports;
+    uint32_t nimports;
+    uint32_t imports_cap;
+    cexport *exports;
+    uint32_t nexports;
+    uint32_t exports_cap;
+    uint32_t *modules;        /* module numbers (into wp_component.modules) by core module */
+    cscope **components;      /* nested scopes */
+    uint32_t ncomponents;
+    uint32_t components_cap;
+    /* The order definitions were made across index spaces: (sort, index) pairs. */
+    carg *order;
+    uint32_t norder;
+    uint32_t order_cap;
+};
+
+struct wp_component {
+    atomic_int refs;
+    wp_wit *arena; /* types, names and scopes live here */
+    cscope *root;
+    wp_module **modules;
+    uint32_t nmodules;
+    uint32_t modules_cap;
+    uint32_t nres; /* resource types, numbered across all scopes */
+    const char **export_funcs; /* "name" and "iface#name" */
+    uint32_t nexport_funcs;
+};
+
+/* Growable arrays in the component's arena (old contents copied; never freed one by one). */
+bool comp__grow(wp_wit *arena, void **items, uint32_t *cap, uint32_t need, size_t elem);
+
+/* ---- Linking (link.c) ----------------------------------------------------------------------- */
+
+typedef struct link_entry {
+    const wp_comp_host_iface *iface;
+    void *ctx;
+} link_entry;
+
+struct wp_comp_linker {
+    link_entry *entries;
+    uint32_t n;
+    uint32_t cap;
+};
+
+/* The linker's interface for an import name, or NULL. */
+const link_entry *link__find(const wp_comp_linker *l, const char *import_name);
+
+/* True if a host interface's version satisfies an import's (semver-compatible). */
+bool link__version_ok(const char *have, const char *want);
+
+/* ---- Instances (instance.c, call.c, resource.c) -------------------------------------------- */
+
+/* A resource type at run time. */
+typedef struct rtype {
+    uint32_t canon; /* the number all aliases of this type share (handles carry it) */
+    const char *name;
+    const link_entry *host;           /* a host interface's resource, else NULL */
+    const wp_comp_host_resource *hres;
+    wp_func *dtor;                    /* a local resource's destructor, or NULL */
+    bool local;
+    bool bound;
+} rtype;
+
+/* A component-level function at run time. */
+typedef enum rfunc_kind { RF_HOST, RF_LIFTED, RF_STUB } rfunc_kind;
+
+typedef struct rfunc {
+    rfunc_kind kind;
+    const char *name;             /* for messages: "wasi:cli/stdout@0.2.3#get-stdout" */
+    const wp_wit_func *type;      /* named as the function */
+    const link_entry *host;       /* RF_HOST */
+    const wp_comp_host_func *hfn; /* RF_HOST */
+    wp_func *core;                /* RF_LIFTED */
+    wp_memory *memory;
+    wp_func *realloc;
+    wp_func *post_return;
+    uint32_t encoding;
+} rfunc;
+
+/* A core instance: a real one, or a bag of exports. */
+typedef struct rcore {
+    wp_instance *inst;
+    uint32_t n;
+    const char **names;
+    wp_extern *items;
+} rcore;
+
+/* A value of any sort at run time. */
+typedef struct ritem {
+    csort sort;
+    union {
+        wp_extern core;            /* core func, table, memory, global */
+        wp_module *module;
+        rcore *core_inst;
+        rfunc *func;
+        struct rinst *inst;
+        const ctype *type;
+        cscope *component;
+    } of;
+} ritem;
+
+typedef struct rinst {
+    const link_entry *host;  /* an imported instance linked to a host interface */
+    const char *name;        /* its import name */
+    bool missing;            /* nothing provides it: every function is a stub */
+    uint32_t n;              /* exports (inline and instantiated instances) */
+    const char **names;
+    ritem *items;
+} rinst;
+
+#define LEND_MAX 16u /* borrows of one call that are tracked */
+
+/* A handle in the instance's table. */
+typedef struct rhandle {
+    bool used;
+    bool own;
+    bool host_held; /* lifted out to the embedder (export results) */
+    uint32_t res;   /* resource number */
+    int64_t rep;
+    uint32_t lends;  /* borrows outstanding */
+    uint32_t lender; /* a borrow handle: the handle it borrows from (0: none) */
+} rhandle;
+
+typedef struct parked parked;
+
+struct wp_comp_inst {
+    const wp_component *comp;
+    wp_store *store;
+    wp_exec *exec;  /* for start functions */
+    wp_exec *aux;   /* for realloc after a parked call completes */
+    rtype *rtypes;  /* comp->nres */
+    rhandle *handles;
+    uint32_t nhandles;
+    uint32_t handles_cap;
+    rinst *exports;           /* the root's exports */
+    wp_wit *mem;              /* arena: everything made at run time */
+    parked *park;             /* the parked host call, or NULL */
+    /* The call in progress from the embedder. */
+    const rfunc *calling;
+    uint32_t call_borrows[LEND_MAX]; /* borrow handles made for the embedder's call */
+    uint32_t ncall_borrows;
+    uint64_t evals; /* definitions evaluated while instantiating (bounded) */
+};
+
+/* Run-time allocation owned by an instance, freed with it. */
+void *comp__alloc(wp_comp_inst *ci, size_t size);
+
+/* Handle conversions for the Canonical ABI (resource.c). cx->handles is a handle_cx. */
+typedef struct handle_cx {
+    wp_comp_inst *ci;
+    bool host_reps;         /* a host function's side: handles are reps; else table indices */
+    uint32_t lent[LEND_MAX]; /* handles lent to the host for this call (lends counted) */
+    uint32_t nlent;
+} handle_cx;
+
+/* The call that borrowed these handles is over. */
+void comp__unlend(wp_comp_inst *ci, const uint32_t *lent, uint32_t n);
+
+/* The embedder's call is over (or a new one begins): the borrow handles made for it go. */
+void comp__end_call_borrows(wp_comp_inst *ci);
+
+wp_status comp__lower_handle(wp_cabi *cx, const wp_wit_type *t, const wp_value *v, uint32_t *out,
+                             wp_err *err);
+wp_status comp__lift_handle(wp_cabi *cx, const wp_wit_type *t, uint32_t h, wp_value *out,
+                            wp_err *err);
+
+/* resource.new / resource.drop / resource.rep as core functions for resource number res. */
+wp_status comp__resource_func(wp_comp_inst *ci, cdef_kind kind, uint32_t res, wp_func **out,
+                              wp_err *err);
+
+/* Drops every handle left (host resources' drops run). */
+void comp__handles_free(wp_comp_inst *ci);
+
+/* A core function that calls f (canon lower) with the given options. */
+wp_status comp__lower_func(wp_comp_inst *ci, const rfunc *f, const rfunc *opts, wp_func **out,
+                           wp_err *err);
+
+/* Parked calls: free one (running its cancel). */
+void comp__park_free(wp_comp_inst *ci);
+
+/* Lifts a host import's parameters from the core arguments (a host function's side). */
+wp_status cabi__lift_params(wp_cabi *cx, const wp_wit_func *f, const wp_val *flat, uint32_t nflat,
+                            wp_value *out, wp_err *err);
+
+/* Lowers a host import's result into its core results, or to memory at the return pointer
+ * (the last core argument) when it flattens to more than one value. */
+wp_status cabi__lower_result(wp_cabi *cx, const wp_wit_func *f, const wp_value *v,
+                             const wp_val *args, uint32_t nargs, wp_val *results, wp_err *err);
+
+/* The core type of a lowered function: params (room for 17) and results (room for 1). */
+void cabi__lower_core_type(const wp_wit_func *f, wp_valtype *params, uint32_t *nparams,
+                           wp_valtype *results, uint32_t *nresults);
+
+/* Calls a lifted function with values, from inside a host call (component-internal calls). */
+wp_status cabi__call_lifted(wp_host_call *call, wp_comp_inst *ci, const rfunc *f,
+                            const wp_value *args, uint32_t nargs, wp_value *out, wp_err *err);
 
 #endif

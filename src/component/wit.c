@@ -70,6 +70,7 @@ typedef struct parser {
     wp_status st; /* the first failure */
     uint32_t depth;
     const char *iface; /* the interface being parsed, or NULL */
+    uint32_t nres;     /* resources declared so far */
 } parser;
 
 static wp_status fail_at(parser *ps, uint32_t line, uint32_t col, wp_status kind, const char *fmt,
@@ -387,8 +388,7 @@ static wit_node *parse_result(parser *ps, wit_node *n) {
 }
 
 static wit_node *parse_named_use(parser *ps) {
-    static const char *const unsupported[] = {"own",    "borrow",        "future",
-                                              "stream", "error-context", "resource"};
+    static const char *const unsupported[] = {"future", "stream", "error-context"};
     for (size_t i = 0; i < WP_ARRAY_LEN(unsupported); i++) {
         if (is_kw(ps, unsupported[i])) {
             fail_at(ps, ps->t.line, ps->t.col, WP_ERR_UNSUPPORTED, "'%s' types are not supported",
@@ -429,6 +429,11 @@ static wit_node *parse_type_inner(parser *ps) {
     if (is_kw(ps, "result")) {
         next(ps);
         return parse_result(ps, node_new(ps, WP_WIT_RESULT));
+    }
+    if (is_kw(ps, "own") || is_kw(ps, "borrow")) { /* the resource is resolved later */
+        wp_wit_kind k = is_kw(ps, "own") ? WP_WIT_OWN : WP_WIT_BORROW;
+        next(ps);
+        return parse_elem(ps, node_new(ps, k));
     }
     if (is_kw(ps, "tuple")) {
         next(ps);
@@ -548,6 +553,169 @@ static bool parse_func(parser *ps) {
 
 static bool parse_item(parser *ps);
 
+/* Skips raw text (versions and paths are no tokens) from the current token up to and past
+ * 'stop' outside braces, then reads the next token. */
+static bool skip_raw(parser *ps, char stop) {
+    ps->pos = (size_t)(ps->t.p - ps->src);
+    int depth = 0;
+    while (ps->pos < ps->len && (ps->src[ps->pos] != stop || depth > 0)) {
+        char c = ps->src[ps->pos++];
+        depth += c == '{' ? 1 : c == '}' ? -1 : 0;
+        if (c == '\n')
+            newline(ps);
+    }
+    if (ps->pos >= ps->len)
+        return FAIL(ps, "expected '%c', found end of text", stop) == WP_OK;
+    ps->pos++;
+    next(ps);
+    return true;
+}
+
+/* A function named "[kind]res.name" (kind NULL: "[constructor]res"), in the interface. */
+static const char *resource_func_name(parser *ps, const char *kind, const char *res,
+                                      const char *name) {
+    char buf[256];
+    int n = kind ? snprintf(buf, sizeof buf, "[%s]%s.%s", kind, res, name)
+                 : snprintf(buf, sizeof buf, "[constructor]%s", res);
+    if (n < 0 || (size_t)n >= sizeof buf) {
+        FAIL(ps, "name '%s' is too long", res);
+        return NULL;
+    }
+    return copy_name(ps, buf, (size_t)n, ps->iface);
+}
+
+/* Inside resource R { }: constructor(...); name: func(...); name: static func(...); */
+static bool parse_resource_item(parser *ps, wit_node *res) {
+    uint32_t line = ps->t.line;
+    uint32_t col = ps->t.col;
+    wp_wit_func f = {0};
+    field_buf fb = {.named = true, .typed = true};
+    bool ctor = is_kw(ps, "constructor");
+    bool is_static = false;
+    if (ctor) {
+        next(ps);
+        f.name = resource_func_name(ps, NULL, res->t.name, NULL);
+        f.result = &res->t;
+    } else {
+        const char *name = ident(ps, "a method name");
+        if (!name || !expect(ps, ':'))
+            return false;
+        if ((is_static = is_kw(ps, "static")))
+            next(ps);
+        if (!is_kw(ps, "func"))
+            return FAIL(ps, "expected 'func' after '%s:'", name) == WP_OK;
+        next(ps);
+        f.name = resource_func_name(ps, is_static ? "static" : "method", res->t.name, name);
+    }
+    if (!f.name || !parse_fields_raw(ps, '(', ')', fb, &f.params, &f.nparams))
+        return false;
+    if (!ctor && !is_static) { /* self: borrow<R> comes first */
+        wit_node *self = node_new(ps, WP_WIT_BORROW);
+        wp_wit_field *params = self ? wit__alloc(ps->w, (f.nparams + 1) * sizeof *params) : NULL;
+        if (!params)
+            return fail_at(ps, line, col, WP_ERR_NOMEM, "out of memory") == WP_OK;
+        self->t.elem = &res->t;
+        params[0] = (wp_wit_field){"self", &self->t};
+        if (f.nparams)
+            memcpy(params + 1, f.params, f.nparams * sizeof *params);
+        f.params = params;
+        f.nparams++;
+    }
+    if (!ctor && ps->t.kind == T_ARROW) {
+        next(ps);
+        if (!(f.result = (const wp_wit_type *)parse_type(ps)))
+            return false;
+    }
+    return expect(ps, ';') && add_func(ps, &f, line, col);
+}
+
+/* resource NAME; or resource NAME { constructor, methods, static functions } */
+static bool parse_resource(parser *ps) {
+    uint32_t line = ps->t.line;
+    uint32_t col = ps->t.col;
+    next(ps);
+    wit_node *n = node_new(ps, WP_WIT_OWN);
+    const char *name = n ? ident(ps, "a resource name") : NULL;
+    if (!name)
+        return false;
+    n->t.name = name;
+    n->resource = true;
+    n->res = ps->nres++;
+    if (!add_named(ps, name, n, line, col))
+        return false;
+    if (is_punct(ps, ';')) {
+        next(ps);
+        return true;
+    }
+    if (!expect(ps, '{'))
+        return false;
+    while (ps->st == WP_OK && !is_punct(ps, '}') && ps->t.kind != T_END)
+        parse_resource_item(ps, n);
+    return ps->st == WP_OK && expect(ps, '}');
+}
+
+/* use path.{a, b as c}; names are global here, so only renames matter (an alias). */
+static bool parse_use(parser *ps) {
+    if (!skip_raw(ps, '{'))
+        return false;
+    while (ps->st == WP_OK && !is_punct(ps, '}')) {
+        uint32_t line = ps->t.line;
+        uint32_t col = ps->t.col;
+        wit_node *ref = node_new(ps, WP_WIT_BOOL);
+        const char *name = ref ? ident(ps, "a type name") : NULL;
+        if (!name)
+            return false;
+        ref->is_ref = true;
+        ref->t.name = name;
+        if (is_kw(ps, "as")) {
+            next(ps);
+            const char *alias = ident(ps, "a type name");
+            if (!alias || !add_named(ps, alias, ref, line, col))
+                return false;
+        }
+        if (!is_punct(ps, ','))
+            break;
+        next(ps);
+    }
+    return expect(ps, '}') && expect(ps, ';');
+}
+
+/* True if the current token starts "NAME: func" or "NAME: static func" (a function item). */
+static bool at_func(const parser *ps) {
+    parser peek = *ps;
+    wp_err scratch;
+    peek.err = &scratch;
+    if (peek.t.kind != T_ID)
+        return false;
+    next(&peek);
+    if (!is_punct(&peek, ':'))
+        return false;
+    next(&peek);
+    return peek.st == WP_OK && is_kw(&peek, "func");
+}
+
+/* world NAME { ... }: its exported functions and its types count; imports, includes and
+ * exported interfaces (named or inline) are skipped. */
+static bool parse_world(parser *ps) {
+    next(ps);
+    if (!ident(ps, "a world name") || !expect(ps, '{'))
+        return false;
+    while (ps->st == WP_OK && !is_punct(ps, '}') && ps->t.kind != T_END) {
+        if (is_kw(ps, "import") || is_kw(ps, "include")) {
+            skip_raw(ps, ';');
+        } else if (is_kw(ps, "export")) {
+            next(ps);
+            if (at_func(ps))
+                parse_func(ps);
+            else
+                skip_raw(ps, ';');
+        } else {
+            parse_item(ps);
+        }
+    }
+    return ps->st == WP_OK && expect(ps, '}');
+}
+
 /* interface NAME { items } */
 static bool parse_interface(parser *ps) {
     next(ps);
@@ -589,7 +757,13 @@ static bool parse_item(parser *ps) {
         return parse_interface(ps);
     if (is_kw(ps, "package") && !ps->iface)
         return skip_package(ps);
-    static const char *const unsupported[] = {"world", "use", "resource", "import", "include"};
+    if (is_kw(ps, "resource"))
+        return parse_resource(ps);
+    if (is_kw(ps, "use"))
+        return parse_use(ps);
+    if (is_kw(ps, "world") && !ps->iface)
+        return parse_world(ps);
+    static const char *const unsupported[] = {"world", "import", "include"};
     for (size_t i = 0; i < WP_ARRAY_LEN(unsupported); i++)
         if (is_kw(ps, unsupported[i]))
             return fail_at(ps, ps->t.line, ps->t.col, WP_ERR_UNSUPPORTED,
@@ -637,7 +811,8 @@ static void prim_layout(wit_node *n) {
     static const uint8_t sizes[] = {
         [WP_WIT_BOOL] = 1, [WP_WIT_S8] = 1,  [WP_WIT_U8] = 1,  [WP_WIT_S16] = 2,
         [WP_WIT_U16] = 2,  [WP_WIT_S32] = 4, [WP_WIT_U32] = 4, [WP_WIT_S64] = 8,
-        [WP_WIT_U64] = 8,  [WP_WIT_F32] = 4, [WP_WIT_F64] = 8, [WP_WIT_CHAR] = 4};
+        [WP_WIT_U64] = 8,  [WP_WIT_F32] = 4, [WP_WIT_F64] = 8, [WP_WIT_CHAR] = 4,
+        [WP_WIT_OWN] = 4,  [WP_WIT_BORROW] = 4};
     n->size = n->align = sizes[n->t.kind];
     n->nflat = 1;
 }
@@ -700,7 +875,7 @@ static void record_layout(wit_node *n) {
     n->nflat = flat;
 }
 
-static void layout(wit_node *n) {
+void wit__layout(wit_node *n) {
     switch (n->t.kind) {
     case WP_WIT_STRING:
     case WP_WIT_LIST:
@@ -730,6 +905,24 @@ static void layout(wit_node *n) {
 
 static bool visit(parser *ps, wit_node *n, uint32_t depth);
 
+/* own<R> / borrow<R>: R must name a resource; the node takes its name and number. */
+static bool visit_handle(parser *ps, wit_node *n) {
+    if (!n->resource && n->t.elem) {
+        if (!resolve_slot(ps, &n->t.elem))
+            return false;
+        const wit_node *r = wit__node(n->t.elem);
+        if (!r->resource)
+            return fail_at(ps, n->line, n->col, WP_ERR_INVALID, "%s<%s>: not a resource",
+                           wp_wit_kind_name(n->t.kind), r->t.name ? r->t.name : "?") == WP_OK;
+        n->t.name = r->t.name;
+        n->res = r->res;
+        n->t.elem = NULL;
+    }
+    wit__layout(n);
+    n->mark = 2;
+    return true;
+}
+
 static bool visit_slot(parser *ps, const wp_wit_type **slot, uint32_t depth) {
     if (!*slot)
         return true;
@@ -747,6 +940,8 @@ static bool visit(parser *ps, wit_node *n, uint32_t depth) {
     if (depth > WIT_MAX_DEPTH)
         return fail_at(ps, n->line, n->col, WP_ERR_INVALID, "types nested more than %u deep",
                        WIT_MAX_DEPTH) == WP_OK;
+    if (n->t.kind == WP_WIT_OWN || n->t.kind == WP_WIT_BORROW)
+        return visit_handle(ps, n);
     n->mark = 1;
     bool ok = visit_slot(ps, &n->t.elem, depth) && visit_slot(ps, &n->t.ok, depth) &&
               visit_slot(ps, &n->t.err, depth);
@@ -755,7 +950,7 @@ static bool visit(parser *ps, wit_node *n, uint32_t depth) {
         ok = visit_slot(ps, &fields[i].type, depth);
     if (!ok)
         return false;
-    layout(n);
+    wit__layout(n);
     n->mark = 2;
     if (n->size > WIT_MAX_ELEM_SIZE)
         return fail_at(ps, n->line, n->col, WP_ERR_INVALID, "type '%s' is too large",
@@ -834,12 +1029,16 @@ static void print_fields(FILE *out, const wp_wit_type *t) {
 }
 
 void wp_wit_type_print(FILE *out, const wp_wit_type *t) {
-    if (t->name) {
+    if (t->name && t->kind != WP_WIT_OWN && t->kind != WP_WIT_BORROW) {
         fputs(t->name, out);
         return;
     }
     fputs(wp_wit_kind_name(t->kind), out);
     switch (t->kind) {
+    case WP_WIT_OWN:
+    case WP_WIT_BORROW:
+        fprintf(out, "<%s>", t->name ? t->name : "?");
+        return;
     case WP_WIT_LIST:
     case WP_WIT_OPTION:
         fputc('<', out);

@@ -226,6 +226,10 @@ int wp__lua_open_time(lua_State *L);
 int wp__lua_open_io(lua_State *L);
 int wp__lua_open_env(lua_State *L);
 int wp__lua_open_process(lua_State *L);
+int wp__lua_open_funcs(lua_State *L);
+/* The EXIT of a call some funcs.call or future waits for: handled (true), else false. Raises
+ * on memory errors (funcs.c). */
+bool wp__lua_funcs_exit(lua_State *L, const wp_msg *m);
 void wp__lua_open_print(lua_State *L);
 /* Leaves the terminal's raw mode if a process left it on. */
 void wp__lua_io_reset(void);

@@ -76,7 +76,8 @@ static const struct {
                {"errors", wp__lua_open_errors, 0},
                {"time", wp__lua_open_time, WP_LUA_MOD_TIME},
                {"io", wp__lua_open_io, WP_LUA_MOD_IO},
-               {"env", wp__lua_open_env, WP_LUA_MOD_ENV}};
+               {"env", wp__lua_open_env, WP_LUA_MOD_ENV},
+               {"funcs", wp__lua_open_funcs, WP_LUA_MOD_FUNCS}};
 
 static const char *const STD_NAMES[] = {LUA_COLIBNAME,  LUA_TABLIBNAME, LUA_STRLIBNAME,
                                         LUA_MATHLIBNAME, LUA_UTF8LIBNAME, LUA_OSLIBNAME};

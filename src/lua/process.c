@@ -503,7 +503,7 @@ static void dispatch(lua_State *L, wp_lua_proc *p, const wp_msg *m) {
         deliver_message(L, p, m);
         return;
     }
-    if (m->kind == WP_MSG_EXIT && deliver_exec(L, p, m))
+    if (m->kind == WP_MSG_EXIT && (deliver_exec(L, p, m) || wp__lua_funcs_exit(L, m)))
         return;
     if (m->kind == WP_MSG_CANCEL && p->events_ref == LUA_NOREF) {
         /* nobody listens for events: a cancel cannot be handled, so it ends the process */

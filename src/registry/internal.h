@@ -42,6 +42,7 @@ struct wp_entry {
     uint32_t ndeps;
     uint32_t deps_cap;
     uint8_t mark; /* topological sort: 0 new, 1 on the path, 2 placed */
+    uint32_t level; /* boot level (order.c): 0 without dependencies, else 1 + theirs */
 };
 
 /* One definition kind: its phase (entries validate after the kinds they refer to), its
@@ -150,6 +151,11 @@ bool reg__get_bool(wp_registry *reg, wp_entry *e, const yaml_node_t *map, const 
 /* A non-negative integer field; missing leaves *out alone. False after a problem. */
 bool reg__get_uint(wp_registry *reg, wp_entry *e, const yaml_node_t *map, const char *key,
                    const char *path, uint64_t *out);
+/* A limit (kind_wasm.c): a non-negative integer up to max; 0 usually means "none". Problems:
+ * "<path> cannot be negative", "<path> must be a non-negative integer", "<path> must be at most
+ * <max>". Missing leaves *out alone. False after a problem. */
+bool reg__get_limit(wp_registry *reg, wp_entry *e, const yaml_node_t *map, const char *key,
+                    const char *path, uint64_t max, uint64_t *out);
 /* The node of field key in e's mapping (or in map), or NULL. */
 yaml_node_t *reg__field(const wp_entry *e, const yaml_node_t *map, const char *key);
 
@@ -211,6 +217,46 @@ extern const kind_info reg__kind_function_wat;
 extern const kind_info reg__kind_process_lua;
 extern const kind_info reg__kind_function_lua;
 
+/* ---- Lifecycle, services, boot order (kind_service.c, order.c) ------------------------------ */
+
+/* A lifecycle block (hosts and services share it); requires/depends_on become deps. */
+typedef struct reg_lifecycle {
+    bool auto_start;
+    uint64_t start_timeout_ms;
+    uint64_t stop_timeout_ms;
+    uint64_t stable_threshold_ms;
+    wp_restart_policy restart;
+} reg_lifecycle;
+
+/* The documented defaults (auto_start false, 10s, 10s, 5s; 1s, 90s, 2.0, 0.1, 0). */
+extern const reg_lifecycle REG_LIFECYCLE_DEFAULT;
+
+/* Reads e's lifecycle (problems for wrong fields; requires recorded as dependencies). *out
+ * starts from the defaults. */
+void reg__lifecycle_parse(wp_registry *reg, wp_entry *e, reg_lifecycle *out);
+
+/* "500ms", "10s", "1m30s", "1h", "250us", or a bare number of seconds; false if none of these. */
+bool reg__duration_ms(const char *s, uint64_t *out);
+
+/* What a process.service resolved (NULL fields after a problem). */
+typedef struct reg_service {
+    wp_entry *process;
+    wp_entry *host;
+    const wp_value *input; /* in the entry's data, or NULL */
+    reg_lifecycle lc;
+} reg_service;
+
+extern const kind_info reg__kind_process_service;
+
+/* e's service data, or NULL if e is no valid process.service. */
+const reg_service *reg__service(const wp_entry *e);
+
+/* Orders reg->entries depth-first in load order, every entry after its dependencies, gives
+ * each its level (0 without dependencies, else 1 + its deepest dependency's: entries of one
+ * level are independent) and reports each dependency cycle as a problem naming its entries.
+ * False when out of memory. */
+bool reg__boot_order(wp_registry *reg);
+
 /* A spec running behaviour b with config (borrowed: it must live as long as the registry), for
  * kinds whose configuration is not a wasm one (kind_wasm.c). NULL when out of memory. */
 wp_process_spec *reg__spec_new(const wp_behavior *b, const void *config,
@@ -219,6 +265,12 @@ wp_process_spec *reg__spec_new(const wp_behavior *b, const void *config,
 /* Prepares a Lua entry to run (kind_lua.c). */
 wp_status reg__lua_prepare(wp_registry *reg, const wp_entry *e, wp_process_spec **out,
                            wp_err *err);
+
+/* Function entries' pool and transport (kind_pool.c): problems at load; and the target a
+ * runtime's function calls resolve id to (NOT_FOUND, INVALID: not a function kind). */
+void reg__func_validate(wp_registry *reg, wp_entry *e);
+wp_status reg__func_target(wp_boot *b, const wp_registry *reg, const char *id,
+                           wp_func_target *out, wp_err *err);
 
 /* Prepares a wasm entry to run (kind_wasm.c). */
 wp_status reg__wasm_prepare(wp_registry *reg, const wp_entry *e, wp_process_spec **out,

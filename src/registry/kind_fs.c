@@ -112,7 +112,11 @@ const kind_info reg__kind_fs_directory = {"fs.directory", 0, FS_FIELDS, fs_valid
 
 /* ---- Hosts ------------------------------------------------------------------------------- */
 
+#define HOST_LIMIT_CAP (1u << 20) /* host.max_processes, host.max_memory_mb (1 TiB) */
+
 static void process_host_validate(wp_registry *reg, wp_entry *e) {
+    reg_lifecycle lc; /* checked as a service's (kind_service.c); boot.c reads what it uses */
+    reg__lifecycle_parse(reg, e, &lc);
     yaml_node_t *host = reg__field(e, NULL, "host");
     if (host && !reg__yaml_is_map(host)) {
         reg__field_problem(reg, e, host, "host", "host must be a mapping");
@@ -125,9 +129,19 @@ static void process_host_validate(wp_registry *reg, wp_entry *e) {
         snprintf(path, sizeof path, "host.%s", ints[i]);
         reg__get_uint(reg, e, host, ints[i], path, &v);
     }
+    /* Limits (docs/limits.md): 0 or absent means none; the cap is what boot reads. */
+    static const char *const limits[] = {"max_processes", "max_memory_mb"};
+    for (size_t i = 0; host && i < sizeof limits / sizeof limits[0]; i++) {
+        char path[64];
+        uint64_t v = 0;
+        snprintf(path, sizeof path, "host.%s", limits[i]);
+        reg__get_limit(reg, e, host, limits[i], path, HOST_LIMIT_CAP, &v);
+    }
 }
 
 static void terminal_host_validate(wp_registry *reg, wp_entry *e) {
+    reg_lifecycle lc; /* checked as a service's (kind_service.c); boot.c reads what it uses */
+    reg__lifecycle_parse(reg, e, &lc);
     bool hide = false;
     reg__get_bool(reg, e, NULL, "hide_logs", "hide_logs", false, &hide);
 }

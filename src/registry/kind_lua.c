@@ -155,7 +155,7 @@ static void parse_modules(wp_registry *reg, wp_entry *e, lua_priv *p) {
         else
             reg__field_problem(reg, e, item, path,
                                "unknown module %s (this build has: process, channel, errors, "
-                               "time, io, env)",
+                               "time, io, env, funcs)",
                                name ? name : "(not a name)");
     }
 }
@@ -171,6 +171,7 @@ static void validate(wp_registry *reg, wp_entry *e) {
         !(p->method = reg__strdup(method)))
         return oom(reg, e);
     parse_modules(reg, e, p);
+    reg__func_validate(reg, e); /* pool (kind_pool.c) */
     reg__collect_command(reg, e);
     if (have_source)
         check_syntax(reg, e, p);

@@ -35,6 +35,9 @@ typedef struct wasm_priv {
     wasm_mount *mounts;
     uint32_t nmounts;
     wp_wasm_limits limits;
+    wp_component *component; /* the binary is a component (then module is NULL) */
+    const char *groups[16];  /* the WASI 0.2 import groups enabled, static strings */
+    uint32_t ngroups;
 } wasm_priv;
 
 typedef struct reg_module {
@@ -55,6 +58,7 @@ struct wp_process_spec {
     uint32_t env_cap;
     wp_wasi_mount *mounts; /* mounts_cap entries */
     uint32_t mounts_cap;
+    wp_component_config ccfg; /* a component's configuration (config points here) */
 };
 
 static wp_heap *heap(void) { return wp_heap_default(); }
@@ -62,6 +66,7 @@ static wp_heap *heap(void) { return wp_heap_default(); }
 static void priv_free(void *ptr) {
     wasm_priv *p = ptr;
     wp_module_free(p->module);
+    wp_component_free(p->component);
     reg__strfree(p->method);
     wp_wit_free(p->wit);
     for (uint32_t i = 0; i < p->nargs; i++)
@@ -187,6 +192,11 @@ static void load_binary(wp_registry *reg, wp_entry *e, wasm_priv *p) {
         reg__field_problem(reg, e, reg__field(e, NULL, "hash"), "hash",
                            "hash verification failed: hash mismatch: expected %s, got %s", want_hex,
                            got_hex);
+    } else if (has_hash && is_component(bytes, len)) {
+        if (wp_component_decode(bytes, len, &p->component, &err) != WP_OK)
+            reg__field_problem(reg, e, at, "path", "%s: %s", full, err.msg);
+        else
+            reg__log(reg, "%s: %s: sha256 verified (component)", e->id, full);
     } else if (has_hash && !(p->module = module_for(reg, got, bytes, len, &err))) {
         reg__field_problem(reg, e, at, "path", "%s: %s", full, err.msg);
     } else if (has_hash) {
@@ -275,6 +285,15 @@ static const struct {
     {"wasi:http/outgoing-handler", "wasi:http"},
 };
 
+/* A WASI 0.2 import group the entry enables (for a component; a problem for a core module). */
+static void add_group(wasm_priv *p, const char *group) {
+    for (uint32_t i = 0; i < p->ngroups; i++)
+        if (strcmp(p->groups[i], group) == 0)
+            return;
+    if (p->ngroups < sizeof p->groups / sizeof p->groups[0])
+        p->groups[p->ngroups++] = group;
+}
+
 static void check_import(wp_registry *reg, wp_entry *e, wasm_priv *p, yaml_node_t *item,
                          const char *path) {
     const char *text = reg__yaml_scalar(item);
@@ -283,20 +302,25 @@ static void check_import(wp_registry *reg, wp_entry *e, wasm_priv *p, yaml_node_
         return;
     }
     size_t n = strcspn(text, "@"); /* a version suffix (wasi:io/streams@0.2.3) is ignored */
+    if (n == 19 && strncmp(text, "wippy:runtime/funcs", 19) == 0)
+        return; /* provided to every module that imports it; listing it is allowed */
     if ((n == 5 && strncmp(text, "wasi1", 5) == 0) ||
         (n == 22 && strncmp(text, "wasi_snapshot_preview1", 22) == 0)) {
         p->wasi = true;
         return;
     }
     for (size_t i = 0; i < sizeof WASI_NAMES / sizeof WASI_NAMES[0]; i++) {
-        if (strlen(WASI_NAMES[i].name) == n && strncmp(WASI_NAMES[i].name, text, n) == 0) {
-            reg__field_problem(reg, e, item, path,
-                               "%s (%s) is a WASI 0.2 import for components, which are not "
-                               "supported yet; a core module gets WASI preview 1 with the "
-                               "wasi1 import",
-                               text, WASI_NAMES[i].group);
+        if (strlen(WASI_NAMES[i].name) != n || strncmp(WASI_NAMES[i].name, text, n) != 0)
+            continue;
+        if (!p->module) { /* a component (or a binary that did not load) */
+            add_group(p, WASI_NAMES[i].group);
             return;
         }
+        reg__field_problem(reg, e, item, path,
+                           "%s (%s) is a WASI 0.2 import for components; a core module gets "
+                           "WASI preview 1 with the wasi1 import",
+                           text, WASI_NAMES[i].group);
+        return;
     }
     reg__field_problem(reg, e, item, path, "unsupported wasm host import: %s", text);
 }
@@ -322,6 +346,8 @@ static void check_module_imports(wp_registry *reg, wp_entry *e, const wasm_priv 
     for (uint32_t i = 0; i < wp_module_import_count(p->module); i++) {
         wp_import_desc d;
         wp_module_import(p->module, i, &d);
+        if (wp_funcs_is_import(&d))
+            continue; /* wippy:runtime/funcs: always provided (docs/funcs.md) */
         if (wp_wasi_is_import(&d)) {
             if (!p->wasi && !told_wasi)
                 reg__field_problem(reg, e, reg__field(e, NULL, "imports"), "imports",
@@ -507,7 +533,7 @@ static void parse_wasi(wp_registry *reg, wp_entry *e, wasm_priv *p) {
         reg__field_problem(reg, e, wasi, "wasi", "wasi must be a mapping");
         return;
     }
-    if (!p->wasi)
+    if (!p->wasi && !p->ngroups)
         reg__log(reg, "%s: the wasi block has no effect without the wasi1 import", e->id);
     parse_args(reg, e, p, wasi);
     parse_list(reg, e, p, wasi, "env", parse_env_item);
@@ -517,29 +543,56 @@ static void parse_wasi(wp_registry *reg, wp_entry *e, wasm_priv *p) {
 
 /* ---- Limits ------------------------------------------------------------------------------ */
 
-/* Bytes: an integer, or a number with K, M or G (KiB, MiB, GiB, KB, MB, GB: all powers of 2). */
-static bool parse_size(const char *s, uint64_t *out) {
-    char *end;
-    unsigned long long v = strtoull(s, &end, 10);
-    if (end == s || s[0] == '-')
+/* Caps on the limits: past them the arithmetic of the limit itself would overflow, or the
+ * limit could never bind (a 32-bit memory has 4 GiB). */
+#define MAX_EXECUTION_MS_CAP (UINT64_C(1) << 40) /* ~35 years; ms * 10^6 fits in 64 bits */
+#define MAX_MEMORY_MB_CAP 4096u                  /* 65,536 pages of 64 KiB */
+#define MAX_STACK_CAP 1000000u                   /* wasm frames */
+
+bool reg__get_limit(wp_registry *reg, wp_entry *e, const yaml_node_t *map, const char *key,
+                    const char *path, uint64_t max, uint64_t *out) {
+    yaml_node_t *n = reg__field(e, map, key);
+    if (!n || reg__yaml_is_null(n))
+        return true;
+    const char *s = reg__yaml_scalar(n); /* NULL for a collection: reg__get_uint says so */
+    if (s && s[0] == '-' && s[1] >= '0' && s[1] <= '9') {
+        reg__field_problem(reg, e, n, path, "%s cannot be negative", path);
         return false;
-    uint64_t mul = 1;
-    if (*end == 'K' || *end == 'k')
-        mul = 1u << 10;
-    else if (*end == 'M' || *end == 'm')
-        mul = 1u << 20;
-    else if (*end == 'G' || *end == 'g')
-        mul = 1u << 30;
-    if (mul > 1)
-        end++;
-    if (*end == 'i')
-        end++;
-    if (mul > 1 && (*end == 'B' || *end == 'b'))
-        end++;
-    if (*end || v > UINT64_MAX / mul)
+    }
+    uint64_t v = 0;
+    if (!reg__get_uint(reg, e, map, key, path, &v))
         return false;
-    *out = v * mul;
+    if (v > max) {
+        reg__field_problem(reg, e, n, path, "%s must be at most %llu", path,
+                           (unsigned long long)max);
+        return false;
+    }
+    *out = v;
     return true;
+}
+
+static void parse_limit(wp_registry *reg, wp_entry *e, wasm_priv *p, yaml_node_t *limits,
+                        yaml_node_t *k, const char *key) {
+    char path[64];
+    snprintf(path, sizeof path, "limits.%.40s", key);
+    uint64_t n = 0;
+    if (strcmp(key, "max_execution_ms") == 0) {
+        reg__get_limit(reg, e, limits, key, path, MAX_EXECUTION_MS_CAP,
+                       &p->limits.max_execution_ms);
+    } else if (strcmp(key, "max_fuel") == 0) {
+        reg__get_limit(reg, e, limits, key, path, UINT64_MAX, &p->limits.fuel);
+    } else if (strcmp(key, "max_stack") == 0) {
+        if (reg__get_limit(reg, e, limits, key, path, MAX_STACK_CAP, &n))
+            p->limits.max_call_depth = (uint32_t)n;
+    } else if (strcmp(key, "max_memory_mb") == 0) {
+        if (reg__get_limit(reg, e, limits, key, path, MAX_MEMORY_MB_CAP, &n))
+            p->limits.max_memory_pages = (uint32_t)(n * ((1u << 20) / WP_PAGE_SIZE));
+    } else {
+        reg__field_problem(reg, e, k, path,
+                           "unknown limit %s (known: max_execution_ms, max_memory_mb, max_fuel, "
+                           "max_stack)",
+                           key);
+    }
 }
 
 static void parse_limits(wp_registry *reg, wp_entry *e, wasm_priv *p) {
@@ -552,34 +605,8 @@ static void parse_limits(wp_registry *reg, wp_entry *e, wasm_priv *p) {
     }
     yaml_node_t *k;
     yaml_node_t *v;
-    for (uint32_t i = 0; reg__yaml_pair(&e->file->doc, limits, i, &k, &v); i++) {
-        const char *key = reg__yaml_scalar(k) ? reg__yaml_scalar(k) : "?";
-        char path[64];
-        snprintf(path, sizeof path, "limits.%s", key);
-        uint64_t n = 0;
-        if (strcmp(key, "max_execution_ms") == 0) {
-            reg__get_uint(reg, e, limits, key, path, &p->limits.max_execution_ms);
-        } else if (strcmp(key, "fuel") == 0) {
-            reg__get_uint(reg, e, limits, key, path, &p->limits.fuel);
-        } else if (strcmp(key, "max_call_depth") == 0) {
-            if (reg__get_uint(reg, e, limits, key, path, &n) && n > UINT32_MAX)
-                reg__field_problem(reg, e, v, path, "%s is too large", path);
-            p->limits.max_call_depth = n > UINT32_MAX ? 0 : (uint32_t)n;
-        } else if (strcmp(key, "max_memory") == 0) {
-            const char *s = reg__yaml_scalar(v);
-            if (!s || !parse_size(s, &n) || n == 0 || n > ((uint64_t)65536 << 16))
-                reg__field_problem(reg, e, v, path,
-                                   "%s must be a size in bytes up to 4G, like 1048576 or 64M",
-                                   path);
-            else
-                p->limits.max_memory_pages = (uint32_t)((n + WP_PAGE_SIZE - 1) / WP_PAGE_SIZE);
-        } else {
-            reg__field_problem(reg, e, k, path,
-                               "unknown limit %s (known: max_execution_ms, fuel, max_memory, "
-                               "max_call_depth)",
-                               key);
-        }
-    }
+    for (uint32_t i = 0; reg__yaml_pair(&e->file->doc, limits, i, &k, &v); i++)
+        parse_limit(reg, e, p, limits, k, reg__yaml_scalar(k) ? reg__yaml_scalar(k) : "?");
 }
 
 /* ---- The method -------------------------------------------------------------------------- */
@@ -663,6 +690,39 @@ static void check_abi_exports(wp_registry *reg, wp_entry *e, const wasm_priv *p)
                            "the module exports no cabi_realloc");
 }
 
+/* ---- Components -------------------------------------------------------------------------- */
+
+/* The method is an exported function ("name" or "iface#name"); the wit line has no place (a
+ * component carries its types); wasi1 and the wasi 0.2 groups the binary needs. */
+static void check_component(wp_registry *reg, wp_entry *e, wasm_priv *p) {
+    if (reg__field(e, NULL, "wit"))
+        reg__field_problem(reg, e, reg__field(e, NULL, "wit"), "wit",
+                           "a component carries its own types: remove wit");
+    if (p->wasi)
+        reg__field_problem(reg, e, reg__field(e, NULL, "imports"), "imports",
+                           "wasi1 (WASI preview 1) is for core modules; a component imports "
+                           "WASI 0.2 groups (wasi:cli, wasi:io, ...)");
+    if (!p->method)
+        return;
+    if (strcmp(p->method, "_start") == 0) { /* a command: wasi:cli/run's run */
+        reg__strfree(p->method);
+        if (!(p->method = reg__strdup("wasi:cli/run#run")))
+            return oom(reg, e);
+    }
+    bool found = false;
+    size_t mlen = strcspn(p->method, "#");
+    for (uint32_t i = 0; !found && i < wp_component_export_func_count(p->component); i++) {
+        const char *name = wp_component_export_func_name(p->component, i);
+        size_t ilen = strcspn(name, "@#"); /* "wasi:cli/run#run" names any version */
+        found = strcmp(name, p->method) == 0 ||
+                (p->method[mlen] == '#' && ilen == mlen && strncmp(name, p->method, mlen) == 0 &&
+                 strcmp(strchr(name, '#'), p->method + mlen) == 0);
+    }
+    if (!found)
+        reg__field_problem(reg, e, reg__field(e, NULL, "method"), "method",
+                           "method %s is not a function the component exports", p->method);
+}
+
 /* ---- Validation -------------------------------------------------------------------------- */
 
 static void validate(wp_registry *reg, wp_entry *e, bool binary) {
@@ -678,17 +738,13 @@ static void validate(wp_registry *reg, wp_entry *e, bool binary) {
     if (reg__get_text(reg, e, NULL, "method", "method", true, &method) &&
         !(p->method = reg__strdup(method)))
         return oom(reg, e);
-    const char *transport = NULL;
-    if (reg__get_text(reg, e, NULL, "transport", "transport", false, &transport) &&
-        strcmp(transport, "payload") != 0)
-        reg__field_problem(reg, e, reg__field(e, NULL, "transport"), "transport",
-                           strcmp(transport, "wasi-http") == 0
-                               ? "transport wasi-http is not supported yet"
-                               : "unknown transport (payload or wasi-http)");
+    reg__func_validate(reg, e); /* pool and transport (kind_pool.c) */
     parse_imports(reg, e, p);
     parse_wasi(reg, e, p);
     parse_limits(reg, e, p);
     reg__collect_command(reg, e);
+    if (p->component)
+        return check_component(reg, e, p);
     if (!p->module)
         return;
     if (p->method) {
@@ -800,7 +856,7 @@ static wp_status fill_wasi(wp_registry *reg, const wp_entry *e, const wasm_priv 
 wp_status reg__wasm_prepare(wp_registry *reg, const wp_entry *e, wp_process_spec **out,
                             wp_err *err) {
     const wasm_priv *p = e->priv;
-    if (!p || !p->module || !p->method)
+    if (!p || (!p->module && !p->component) || !p->method)
         return wp_err_set(err, WP_ERR_INVALID, "entry %s has problems", e->id);
     wp_process_spec *s = wp_heap_zalloc(heap(), sizeof *s);
     if (!s)
@@ -811,6 +867,14 @@ wp_status reg__wasm_prepare(wp_registry *reg, const wp_entry *e, wp_process_spec
     s->cfg.wit = p->func;
     s->cfg.wasi = p->wasi;
     s->cfg.limits = p->limits;
+    if (p->component) { /* component_proc.c runs it, with the groups its imports enable */
+        s->behavior = wp_component_behavior();
+        s->config = &s->ccfg;
+        s->max_execution_ms = p->limits.max_execution_ms;
+        s->ccfg = (wp_component_config){.component = p->component, .method = p->method,
+                                        .imports = p->groups, .nimports = p->ngroups,
+                                        .limits = p->limits};
+    }
     wp_status st = fill_wasi(reg, e, p, s, err);
     if (st != WP_OK) {
         wp_process_spec_free(s);
@@ -819,6 +883,7 @@ wp_status reg__wasm_prepare(wp_registry *reg, const wp_entry *e, wp_process_spec
     /* Only the variables that have a value reach the guest. */
     s->cfg.wasi_cfg.env = (const char *const *)s->env;
     s->cfg.wasi_cfg.nenv = s->nenv;
+    s->ccfg.wasi_cfg = s->cfg.wasi_cfg;
     *out = s;
     return WP_OK;
 }

@@ -16,7 +16,7 @@ static const kind_info *const KINDS[] = {
     &reg__kind_env_storage_memory, &reg__kind_env_storage_file, &reg__kind_env_storage_router,
     &reg__kind_env_variable,       &reg__kind_process_host,     &reg__kind_terminal_host,
     &reg__kind_process_wasm,       &reg__kind_function_wasm,    &reg__kind_function_wat,
-    &reg__kind_process_lua,        &reg__kind_function_lua,
+    &reg__kind_process_lua,        &reg__kind_function_lua,     &reg__kind_process_service,
 };
 
 const kind_info *reg__kind(const char *name) {

@@ -108,38 +108,7 @@ const char *wp_entry_file(const wp_entry *e) { return e->file->path; }
 uint32_t wp_entry_line(const wp_entry *e) { return e->line; }
 const wp_value *wp_entry_data(const wp_entry *e) { return &e->data; }
 
-/* ---- Boot order -------------------------------------------------------------------------- */
-
-/* Depth-first: an entry is placed after everything it depends on. A dependency met again on
- * the current path is a cycle. */
-static void place(wp_registry *reg, wp_entry *e, wp_entry **out, uint32_t *n) {
-    if (e->mark == 2)
-        return;
-    if (e->mark == 1) {
-        reg__problem(reg, NULL, 0, e, NULL, "dependency cycle through %s", e->id);
-        return;
-    }
-    e->mark = 1;
-    for (uint32_t i = 0; i < e->ndeps; i++)
-        place(reg, e->deps[i], out, n);
-    e->mark = 2;
-    out[(*n)++] = e;
-}
-
-static bool boot_order(wp_registry *reg) {
-    wp_entry **order = wp_heap_calloc(heap(), reg->nentries + 1, sizeof *order);
-    if (!order)
-        return false;
-    uint32_t n = 0;
-    for (uint32_t i = 0; i < reg->nentries; i++)
-        place(reg, reg->entries[i], order, &n);
-    if (n)
-        memcpy(reg->entries, order, n * sizeof *order);
-    wp_heap_free(heap(), order, (reg->nentries + 1) * sizeof *order);
-    for (uint32_t i = 0; i < reg->nentries; i++)
-        reg__log(reg, "boot %u: %s (%s)", i + 1, reg->entries[i]->id, reg->entries[i]->kind);
-    return true;
-}
+/* ---- Boot order: order.c ----------------------------------------------------------------- */
 
 /* ---- Commands ---------------------------------------------------------------------------- */
 
@@ -256,7 +225,7 @@ wp_status wp_registry_load(const wp_registry_options *opts, wp_registry **out, w
         return st;
     }
     validate_all(reg);
-    if (!boot_order(reg)) {
+    if (!reg__boot_order(reg)) {
         wp_registry_free(reg);
         return wp_err_set(err, WP_ERR_NOMEM, "out of memory");
     }

@@ -318,6 +318,9 @@ void wp__proc_exit(wp_proc *p) {
     wp_msg *mail;
     uint32_t nnames;
     begin_exit(p, &links, &monitors, &mail, &nnames);
+    /* Its room on the host first: whoever reacts to the EXIT (a supervisor restarting it)
+     * finds it free. */
+    wp__host_release(p->host, p->reserved);
     wp__loop_timer_cancel(rt, p);
     wp__table_remove(rt, p);
     if (nnames)

@@ -49,6 +49,7 @@ struct wp_proc {
     wp_proc *run_next;    /* the run queue (under the host's lock) */
     uint64_t limit;       /* max_execution_ms deadline (wp_wasi_now ns), or NO_DEADLINE */
     uint64_t limit_ms;    /* as configured, for the message */
+    uint64_t reserved;    /* bytes charged to its host's max_memory_bytes (limits.c) */
     exit_waiter *waiter;  /* wp_runtime_run's, or NULL */
 
     /* Everything below changes under 'lock'. */
@@ -93,6 +94,9 @@ struct wp_host {
     uint32_t nworkers;
     pthread_t *threads;
     wp_host_config cfg;
+    /* Admission (limits.c): processes alive on the host and the bytes they reserve. */
+    _Atomic uint32_t nprocs;
+    atomic_uint_fast64_t reserved;
 };
 
 /* ---- The PID table and names (table.c) ------------------------------------------------------ */
@@ -131,6 +135,7 @@ struct wp_runtime {
     pthread_cond_t alive_cond;
     uint32_t alive;
     ioloop *loop;
+    struct wp_funcs *funcs; /* function calls (pool.c), or NULL */
 };
 
 /* Inserts p (its pid set); the table takes a reference. False: out of memory. */
@@ -165,6 +170,13 @@ bool wp__wake_locked(wp_proc *p, uint32_t gen);
 /* Worker threads of h (sched.c). */
 wp_status wp__host_start(wp_host *h, wp_err *err);
 void wp__host_stop(wp_host *h);
+
+/* Admission to h (limits.c): counts one more process and charges what target t reserves
+ * (*reserved: the bytes, to give back). Fails: WP_ERR_UNAVAILABLE (max_processes alive),
+ * WP_ERR_NOMEM (max_memory_bytes would be passed). */
+wp_status wp__host_admit(wp_host *h, const wp_spawn_target *t, uint64_t *reserved, wp_err *err);
+/* Gives back one process and its reservation. */
+void wp__host_release(wp_host *h, uint64_t reserved);
 
 /* A process finished (result set, or kill pending): deliver its exit (control.c). */
 void wp__proc_exit(wp_proc *p);

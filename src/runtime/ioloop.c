@@ -419,11 +419,13 @@ static void on_grace_over(uv_timer_t *t) {
  * they are terminated; the second ends the program at once. */
 static void on_signal(uv_signal_t *s, int signum) {
     ioloop *L = s->data;
-    (void)signum;
     if (++L->signals > 1) {
         fflush(NULL);
         _exit(1);
     }
+    const wp_runtime_config *cfg = &L->rt->cfg;
+    if (cfg->signal_hook && cfg->signal_hook(cfg->signal_ud, signum))
+        return; /* e.g. a supervisor stopping its services in order */
     atomic_store(&L->rt->closing, true);
     wp__table_each(L->rt, cancel_one, NULL);
     uint64_t ms = L->rt->cfg.shutdown_timeout_ms;

@@ -259,12 +259,20 @@ static wp_status spawn_on(wp_runtime *rt, wp_pid parent, wp_host *h, const wp_sp
                           const wp_value *args, uint32_t nargs, uint32_t flags,
                           exit_waiter *waiter, wp_pid *out, wp_err *err) {
     wp_proc *p = NULL;
-    wp_status st = wp__proc_create(rt, h, t, args, nargs, &p, err);
+    uint64_t reserved = 0;
+    wp_status st = wp__host_admit(h, t, &reserved, err);
     if (st != WP_OK)
         return st;
+    if ((st = wp__proc_create(rt, h, t, args, nargs, &p, err)) != WP_OK) {
+        wp__host_release(h, reserved);
+        return st;
+    }
     p->waiter = waiter;
-    if ((st = start(rt, h, p, parent, flags, out, err)) != WP_OK)
+    p->reserved = reserved; /* given back by its exit */
+    if ((st = start(rt, h, p, parent, flags, out, err)) != WP_OK) {
+        wp__host_release(h, reserved);
         wp__proc_unref(p);
+    }
     return st;
 }
 

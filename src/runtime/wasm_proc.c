@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "funcs_host.h"
 #include "wippy/runtime.h"
 
 typedef enum phase {
@@ -22,6 +23,7 @@ typedef struct wasm_proc {
     const wp_wit_func *wit;
     bool command;  /* method is _start: arguments went into argv */
     wp_wasi *wasi; /* NULL without WASI */
+    wp__gfuncs *funcs; /* the wippy:runtime/funcs import's calls (funcs_host.c), or NULL */
     wp_store_config store_cfg;
     wp_store *store;
     wp_exec *exec;
@@ -50,6 +52,7 @@ static void wasm_close(void *state) {
         return;
     wp_store_free(wp->store); /* before the WASI context its host functions refer to */
     wp_wasi_free(wp->wasi);
+    wp__gfuncs_free(wp->funcs);
     wp_module_free(wp->module);
     free_args(wp);
     wp_heap_free(heap(), wp->flat_results, wp->nresults * sizeof *wp->flat_results);
@@ -160,6 +163,56 @@ static wp_status wasm_init(const void *config, const wp_value *args, uint32_t na
     return WP_OK;
 }
 
+/* ---- Memory: the host's reservation, the process's limit --------------------------------- */
+
+#define PAGES_PER_MIB ((1u << 20) / WP_PAGE_SIZE)
+
+static uint32_t imported_memories(const wp_module *m) {
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < wp_module_import_count(m); i++) {
+        wp_import_desc d;
+        wp_module_import(m, i, &d);
+        n += d.kind == WP_EXTERN_MEMORY;
+    }
+    return n;
+}
+
+/* The most pages memory 'lim' can reach in a process limited to max pages (0: no limit):
+ * with a limit, its ceiling; without one, only its initial size, as growth is unbounded. */
+static uint64_t memory_ceiling(wp_limits lim, uint32_t max) {
+    if (max == 0)
+        return lim.min;
+    uint64_t top = lim.has_max && lim.max < max ? lim.max : max;
+    return top > lim.min ? top : lim.min;
+}
+
+/* What a process of config reserves on its host: the ceilings of its module's own memories. */
+static uint64_t wasm_reserve(const void *config) {
+    const wp_wasm_config *cfg = config;
+    uint64_t pages = 0;
+    for (uint32_t i = imported_memories(cfg->module); i < wp_module_memory_count(cfg->module); i++)
+        pages += memory_ceiling(wp_module_memory_limits(cfg->module, i),
+                                cfg->limits.max_memory_pages);
+    return pages * WP_PAGE_SIZE;
+}
+
+/* A module whose memories start larger than limits.max_memory_mb is refused before the store
+ * maps anything, with the limit named (the store's own check would only count pages). */
+static wp_status check_memory_limit(const wasm_proc *wp, wp_err *err) {
+    uint32_t max = wp->store_cfg.max_memory_pages;
+    uint32_t n = wp_module_memory_count(wp->module);
+    for (uint32_t i = imported_memories(wp->module); max && i < n; i++) {
+        wp_limits lim = wp_module_memory_limits(wp->module, i);
+        if (lim.min > max)
+            return wp_err_set(err, WP_ERR_NOMEM,
+                              "memory %" PRIu32 " needs %" PRIu32 " pages (%" PRIu32
+                              " KiB) at instantiation, over limits.max_memory_mb (%" PRIu32
+                              " MiB)",
+                              i, lim.min, lim.min * (WP_PAGE_SIZE / 1024u), max / PAGES_PER_MIB);
+    }
+    return WP_OK;
+}
+
 /* ---- Instantiation and phases ------------------------------------------------------------ */
 
 static wp_status link_and_instantiate(wasm_proc *wp, wp_err *err) {
@@ -171,7 +224,9 @@ static wp_status link_and_instantiate(wasm_proc *wp, wp_err *err) {
     for (uint32_t i = 0; st == WP_OK && i < n; i++) {
         wp_import_desc d;
         wp_module_import(wp->module, i, &d);
-        if (!wp->wasi || !wp_wasi_is_import(&d))
+        if (wp__gfuncs_is_import(&d))
+            st = wp__gfuncs_link(&wp->funcs, wp->store, &d, &imports[i], err);
+        else if (!wp->wasi || !wp_wasi_is_import(&d))
             st = wp_err_set(err, WP_ERR_LINK, "import %.*s.%.*s is not provided", (int)d.module.len,
                             d.module.ptr, (int)d.name.len, d.name.ptr);
     }
@@ -286,7 +341,9 @@ static wp_status begin_next(wasm_proc *wp, phase done, wp_err *err) {
 }
 
 static wp_status instantiate(wasm_proc *wp, wp_err *err) {
-    wp_status st = wp_store_new(&wp->store_cfg, &wp->store, err);
+    wp_status st = check_memory_limit(wp, err);
+    if (st == WP_OK)
+        st = wp_store_new(&wp->store_cfg, &wp->store, err);
     if (st == WP_OK)
         st = wp_exec_new(wp->store, &wp->exec, err);
     if (st == WP_OK)
@@ -362,14 +419,27 @@ static wp_status finish_call(wasm_proc *wp, wp_value *out, wp_err *err) {
     return st;
 }
 
-/* The result of a trap: proc_exit's status, or an error carrying the trap's message. */
+/* The result of a trap: proc_exit's status, or an error carrying the trap's message, which
+ * names the limit when one was hit (fuel, call depth). */
 static void trap_result(const wasm_proc *wp, wp_value *result) {
     const wp_trap *t = wp_exec_trap(wp->exec);
-    if (t->kind == WP_TRAP_EXIT) {
+    char msg[WP_ERR_MSG_MAX + 64];
+    if (t->kind == WP_TRAP_EXIT && wp->command) {
         *result = wp_value_int(t->exit_code);
         return;
     }
-    if (wp_value_error(result, WP_ERR_TRAP, t->msg, NULL) != WP_OK)
+    if (t->kind == WP_TRAP_EXIT) /* a method has a result to return: leaving is a failure */
+        snprintf(msg, sizeof msg, "proc_exit(%" PRId32 ") during %s: the call ended without "
+                 "its result", t->exit_code, wp->ph == PH_CALL ? wp->method : "initialisation");
+    else if (t->kind == WP_TRAP_FUEL && wp->store_cfg.fuel)
+        snprintf(msg, sizeof msg, "%s (limits.max_fuel: %" PRIu64 ")", t->msg,
+                 wp->store_cfg.fuel);
+    else if (t->kind == WP_TRAP_STACK_EXHAUSTED && wp->store_cfg.max_call_depth)
+        snprintf(msg, sizeof msg, "%s (limits.max_stack: %" PRIu32 " frames)", t->msg,
+                 wp->store_cfg.max_call_depth);
+    else
+        snprintf(msg, sizeof msg, "%s", t->msg);
+    if (wp_value_error(result, WP_ERR_TRAP, msg, NULL) != WP_OK)
         *result = wp_value_nil();
 }
 
@@ -405,8 +475,8 @@ static wp_step wasm_step(void *state, uint64_t budget, wp_value *result) {
                 return WP_STEP_DONE;
             continue;
         case WP_RUN_TRAP:
+            trap_result(wp, result); /* before the phase changes: its message names it */
             wp->ph = PH_FINISHED;
-            trap_result(wp, result);
             return WP_STEP_DONE;
         case WP_RUN_PENDING:
             return WP_STEP_PENDING;
@@ -419,6 +489,8 @@ static wp_step wasm_step(void *state, uint64_t budget, wp_value *result) {
 static bool wasm_wait(void *state, wp_wait *out) {
     const wasm_proc *wp = state;
     wp_wasi_wait w;
+    if (wp__gfuncs_wait(wp->funcs, out))
+        return true;
     if (!wp->wasi || !wp_wasi_pending(wp->wasi, &w))
         return false;
     *out = (wp_wait){.deadline = w.deadline, .nfds = w.nfds, .fds = w.fds};
@@ -428,6 +500,9 @@ static bool wasm_wait(void *state, wp_wait *out) {
 static wp_status wasm_wake(void *state, bool *ready, wp_err *err) {
     wasm_proc *wp = state;
     *ready = false;
+    wp_wait fw;
+    if (wp__gfuncs_wait(wp->funcs, &fw))
+        return wp__gfuncs_complete(wp->funcs, wp->store, wp->inst, wp->exec, ready, err);
     if (!wp->wasi)
         return wp_err_set(err, WP_ERR_INVALID, "process.wasm: nothing is waiting");
     return wp_wasi_complete(wp->wasi, wp->exec, ready, err);
@@ -437,6 +512,7 @@ static void wasm_cancel(void *state) {
     wasm_proc *wp = state;
     if (wp->wasi)
         wp_wasi_cancel(wp->wasi);
+    wp__gfuncs_cancel(wp->funcs);
     if (wp->exec)
         wp_exec_reset(wp->exec);
     wp->ph = PH_FINISHED;
@@ -450,6 +526,7 @@ static const wp_behavior wasm_behavior = {
     .wake = wasm_wake,
     .cancel = wasm_cancel,
     .close = wasm_close,
+    .reserve = wasm_reserve,
 };
 
 const wp_behavior *wp_wasm_behavior(void) { return &wasm_behavior; }

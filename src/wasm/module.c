@@ -105,6 +105,10 @@ void wp_module_import(const wp_module *m, uint32_t i, wp_import_desc *out) {
     }
 }
 
+uint32_t wp_module_memory_count(const wp_module *m) { return m->nmems; }
+
+wp_limits wp_module_memory_limits(const wp_module *m, uint32_t i) { return m->mems[i]; }
+
 uint32_t wp_module_export_count(const wp_module *m) { return m->nexports; }
 
 void wp_module_export(const wp_module *m, uint32_t i, wp_export_desc *out) {

@@ -31,6 +31,7 @@ check_eq "list: status" "$rc" 0
 check_eq "list" "$out" "Available commands:
   compute  Multiply two numbers; the product is the exit status     app.commands:compute_worker
   env      Print the environment the entry gives its guest          app.commands:env
+  fib      Call the fib function from Lua (funcs.call)              app.functions:fib_command
   files    List or print the files of the read-only data directory  app.commands:files
   greet    Greet someone                                            app.commands:greet
   spawn    Spawn compute_worker from Lua and print what it returns  app.commands:spawn_compute

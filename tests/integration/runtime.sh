@@ -110,7 +110,7 @@ check_contains "-v: auto_start false keeps a host down" "$err" \
 # signal_test NAME SIGNAL: runs writer, signals it once the file is written, checks the file
 # and that wippy ended at once.
 signal_test() {
-    rm -f "$P/out/data.txt"
+    rm -f "$P/out/data.txt" "$TMP/sig.out" "$TMP/sig.err" # no line of the last run may be seen
     (cd "$P" && exec "$WIPPY" run writer) >"$TMP/sig.out" 2>"$TMP/sig.err" </dev/null &
     pid=$!
     i=0
@@ -195,16 +195,17 @@ check_eq "a second SIGTERM: exit status" "$rc" 1
 
 L2=$(project rt_grace)
 lua_project "$L2" 1s
-(cd "$L2" && exec "$WIPPY" run -v stubborn) >"$TMP/stub.out" 2>"$TMP/stub.err" </dev/null &
+# A file of its own: a reused one could still hold the first run's "started" line.
+(cd "$L2" && exec "$WIPPY" run -v stubborn) >"$TMP/grace.out" 2>"$TMP/grace.err" </dev/null &
 pid=$!
-until_booted "$TMP/stub.err"
+until_booted "$TMP/grace.err"
 start=$(date +%s)
 kill -INT $pid
 wait $pid
 rc=$?
 elapsed=$(($(date +%s) - start))
 check_eq "grace period over: exit status" "$rc" 1
-check_contains "grace period over: the process was terminated" "$(cat "$TMP/stub.err")" \
+check_contains "grace period over: the process was terminated" "$(cat "$TMP/grace.err")" \
     "terminated"
 if [ "$elapsed" -ge 1 ] && [ "$elapsed" -le 4 ]; then
     pass "grace period over: stopped after the 1 s stop_timeout (${elapsed}s)"

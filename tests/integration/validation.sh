@@ -279,7 +279,7 @@ expect "$F:$(line 'path: /gone.wasm'): app:missing_file: path: cannot read $P/wa
 expect "$F:$(line 'fs: nowhere'): app:fs_not_found: fs: entry app:nowhere not found"
 expect "$F:$(line 'fs: app:term'): app:fs_wrong_kind: fs: app:term is a terminal.host, not a fs.directory"
 expect "$F:$(line 'method: absent'): app:not_exported: method: method absent is not an exported function of the module"
-expect "$F:$(line 'path: /component.wasm'): app:component: path: $P/wasm/component.wasm: it is a component; components are not supported yet"
+expect "$F:$(line_after '- name: component' 'method: run'): app:component: method: method run is not a function the component exports"
 I=$(line 'imports: [wasi1, "wasi:cli')
 expect "$F:$I: app:wasi_block: imports[2]: wasi:cli@0.2.3 (wasi:cli) is a WASI 0.2 import for components"
 expect "$F:$I: app:wasi_block: imports[3]: wasi:io/streams (wasi:io) is a WASI 0.2 import for components"

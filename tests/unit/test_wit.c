@@ -108,6 +108,62 @@ static void test_interfaces(void) {
     wp_wit_free(w);
 }
 
+/* Resources, handles, use renames and worlds (the grammar beyond plain types). */
+static void test_resources_use_world(void) {
+    wp_wit *w = NULL;
+    wp_err err = {0};
+    CHECK_EQ(parse("resource blob {\n"
+                   "  constructor(init: list<u8>);\n"
+                   "  write: func(data: list<u8>);\n"
+                   "  size: func() -> u32;\n"
+                   "  merge: static func(a: blob, b: borrow<blob>) -> own<blob>;\n"
+                   "}\n"
+                   "use other:pkg/types@1.0.0.{blob as data-blob, blob};\n"
+                   "world w {\n"
+                   "  import x: func();\n"
+                   "  import wasi:io/streams@0.2.3;\n"
+                   "  export run: func(b: data-blob) -> result;\n"
+                   "  export wasi:cli/run@0.2.0;\n"
+                   "  include foo;\n"
+                   "}\n",
+                   &w, &err),
+             WP_OK);
+    if (!w) {
+        fprintf(stderr, "%s\n", err.msg);
+        return;
+    }
+    const wp_wit_func *ctor = wp_wit_find_func(w, "[constructor]blob");
+    const wp_wit_func *write = wp_wit_find_func(w, "[method]blob.write");
+    const wp_wit_func *size = wp_wit_find_func(w, "[method]blob.size");
+    const wp_wit_func *merge = wp_wit_find_func(w, "[static]blob.merge");
+    const wp_wit_func *run = wp_wit_find_func(w, "run");
+    CHECK(ctor && ctor->result && ctor->result->kind == WP_WIT_OWN);
+    CHECK(ctor && strcmp(ctor->result->name, "blob") == 0);
+    CHECK(write && write->nparams == 2 && write->params[0].type->kind == WP_WIT_BORROW);
+    CHECK(write && strcmp(write->params[0].name, "self") == 0);
+    CHECK(merge && merge->nparams == 2 && merge->params[0].type->kind == WP_WIT_OWN &&
+          merge->params[1].type->kind == WP_WIT_BORROW);
+    CHECK(run && run->nparams == 1 && run->params[0].type->kind == WP_WIT_OWN);
+    CHECK(wp_wit_find_func(w, "x") == NULL); /* a world's imports are not ours to call */
+    CHECK_EQ(wp_wit_func_count(w), 5);
+    wp_valtype p[WP_CABI_MAX_FLAT_PARAMS];
+    wp_valtype r[WP_CABI_MAX_FLAT_RESULTS];
+    uint32_t np = 0;
+    uint32_t nr = 0;
+    if (size)
+        wp_cabi_core_type(size, p, &np, r, &nr);
+    CHECK(np == 1 && p[0] == WP_I32 && nr == 1 && r[0] == WP_I32); /* the handle, the size */
+    wp_wit_free(w);
+    char longname[400] = "resource ";
+    for (int i = 0; i < 250; i++)
+        strcat(longname, "a");
+    strcat(longname, " { m: func(); }");
+    w = NULL;
+    CHECK_EQ(parse(longname, &w, &err), WP_ERR_INVALID);
+    CHECK_STR_CONTAINS(err.msg, "is too long");
+    CHECK(w == NULL);
+}
+
 /* Each malformed text fails at the right place with the right words. */
 static void test_errors(void) {
     static const struct {
@@ -132,9 +188,12 @@ static void test_errors(void) {
         {"f: func(a: u8) $", WP_ERR_INVALID, "unexpected character '$'"},
         {"f: func(a-: u8);", WP_ERR_INVALID, "'a-' is not a valid identifier"},
         {"f: func(a: result<_>);", WP_ERR_INVALID, "result<_> needs an error type"},
-        {"world w { }", WP_ERR_UNSUPPORTED, "'world' is not supported"},
-        {"use a:b/c;", WP_ERR_UNSUPPORTED, "'use' is not supported"},
-        {"f: func(a: own<r>);", WP_ERR_UNSUPPORTED, "'own' types are not supported"},
+        {"interface i { world w { } }", WP_ERR_UNSUPPORTED, "'world' is not supported"},
+        {"use a:b/c;", WP_ERR_INVALID, "expected '{', found end of text"},
+        {"record r { a: u8 }\nf: func(a: own<r>);", WP_ERR_INVALID, "own<r>: not a resource"},
+        {"f: func(a: future<u8>);", WP_ERR_UNSUPPORTED, "'future' types are not supported"},
+        {"resource r { f: fun(); }", WP_ERR_INVALID, "expected 'func' after 'f:'"},
+        {"resource r;\nresource r;", WP_ERR_INVALID, "type 'r' is defined twice"},
         {"f: func() -> (a: u8);", WP_ERR_UNSUPPORTED, "named results are not supported"},
         {"f: async func();", WP_ERR_UNSUPPORTED, "'async' functions are not supported"},
         {"f: func(a: list<u8, 4>);", WP_ERR_UNSUPPORTED, "fixed-length lists"},
@@ -173,5 +232,6 @@ int main(void) {
     RUN_TEST(test_compound_types);
     RUN_TEST(test_interfaces);
     RUN_TEST(test_errors);
+    RUN_TEST(test_resources_use_world);
     return TEST_EXIT();
 }

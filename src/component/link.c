@@ -1,0 +1,112 @@
+/* link.c: linkers of host interfaces, matched to imports by name and compatible version. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "internal.h"
+
+static wp_heap *heap(void) { return wp_heap_default(); }
+
+wp_status wp_comp_linker_new(wp_comp_linker **out, wp_err *err) {
+    *out = wp_heap_zalloc(heap(), sizeof **out);
+    return *out ? WP_OK : wp_err_set(err, WP_ERR_NOMEM, "out of memory");
+}
+
+void wp_comp_linker_free(wp_comp_linker *l) {
+    if (!l)
+        return;
+    wp_heap_free(heap(), l->entries, l->cap * sizeof *l->entries);
+    wp_heap_free(heap(), l, sizeof *l);
+}
+
+/* The length of the name without its "@version" (which starts at name[len] if present). */
+static size_t base_len(const char *name) {
+    const char *at = strchr(name, '@');
+    return at ? (size_t)(at - name) : strlen(name);
+}
+
+static bool same_base(const char *a, const char *b) {
+    size_t n = base_len(a);
+    return n == base_len(b) && memcmp(a, b, n) == 0;
+}
+
+/* major.minor.patch with an optional -pre or +build suffix; false if malformed. */
+static bool parse_version(const char *v, unsigned long part[3], const char **rest) {
+    for (int i = 0; i < 3; i++) {
+        char *end;
+        if (*v < '0' || *v > '9')
+            return false;
+        part[i] = strtoul(v, &end, 10);
+        v = end;
+        if (i < 2 && *v++ != '.')
+            return false;
+    }
+    *rest = v;
+    return *v == '\0' || *v == '-' || *v == '+';
+}
+
+/* Same major version (for 0.x the same minor, for 0.0.x the same patch), as wasmtime and
+ * jco link: any patch of 0.2 satisfies any other, so a 0.2.3 host serves a 0.2.0 import and
+ * a 0.2.12 one. Pre-releases must match exactly. */
+bool link__version_ok(const char *have, const char *want) {
+    if (!have || !want)
+        return true;
+    unsigned long h[3];
+    unsigned long w[3];
+    const char *hr;
+    const char *wr;
+    if (!parse_version(have, h, &hr) || !parse_version(want, w, &wr))
+        return strcmp(have, want) == 0;
+    if ((*hr == '-' || *wr == '-') && strcmp(have, want) != 0)
+        return false;
+    if (h[0] != w[0])
+        return false;
+    if (h[0] == 0 && h[1] != w[1])
+        return false;
+    return !(h[0] == 0 && h[1] == 0 && h[2] != w[2]);
+}
+
+static const char *version_of(const char *name) {
+    const char *at = strchr(name, '@');
+    return at ? at + 1 : NULL;
+}
+
+/* ns:pkg/iface: a colon before a slash, no spaces. Bare names ("host") are fine too. */
+static bool valid_name(const char *name) {
+    if (!name || !*name || strchr(name, ' '))
+        return false;
+    const char *at = strchr(name, '@');
+    return !at || at[1] != '\0';
+}
+
+wp_status wp_comp_linker_add(wp_comp_linker *l, const wp_comp_host_iface *iface, void *ctx,
+                             wp_err *err) {
+    if (!iface || !valid_name(iface->name))
+        return wp_err_set(err, WP_ERR_INVALID, "host interface name '%s' is malformed",
+                          iface && iface->name ? iface->name : "");
+    for (uint32_t i = 0; i < l->n; i++) {
+        if (same_base(l->entries[i].iface->name, iface->name)) {
+            l->entries[i] = (link_entry){iface, ctx};
+            return WP_OK;
+        }
+    }
+    if (l->n == l->cap) {
+        uint32_t ncap = l->cap ? l->cap * 2 : 16;
+        link_entry *e = wp_heap_realloc(heap(), l->entries, l->cap * sizeof *e, ncap * sizeof *e);
+        if (!e)
+            return wp_err_set(err, WP_ERR_NOMEM, "out of memory");
+        l->entries = e;
+        l->cap = ncap;
+    }
+    l->entries[l->n++] = (link_entry){iface, ctx};
+    return WP_OK;
+}
+
+const link_entry *link__find(const wp_comp_linker *l, const char *import_name) {
+    for (uint32_t i = 0; l && i < l->n; i++) {
+        const char *have = l->entries[i].iface->name;
+        if (same_base(have, import_name) &&
+            link__version_ok(version_of(have), version_of(import_name)))
+            return &l->entries[i];
+    }
+    return NULL;
+}

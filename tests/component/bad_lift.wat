@@ -1,0 +1,7 @@
+;; bad_lift: lifts a core function whose type is not the flattening of the component type
+;; (instantiation fails with a link error).
+(component
+  (core module $m (func (export "f") (param i32) (result i32) (local.get 0)))
+  (core instance $i (instantiate $m))
+  (func (export "f") (param "s" string) (result u32) (canon lift (core func $i "f")))
+)

@@ -1,0 +1,35 @@
+;; funcs_greet: greet(name: string) -> string, "Hello, NAME!", a component function with a
+;; string argument for the funcs tests and benchmark (tests/integration/funcs.sh, bench/funcs).
+;; A bump allocator: every call gets a fresh instance, so nothing is ever freed.
+(component
+  (core module $m
+    (memory (export "memory") 1)
+    (global $top (mut i32) (i32.const 1024))
+    (data (i32.const 0) "Hello, ")
+    (func $realloc (export "realloc") (param i32 i32 i32 i32) (result i32)
+      (local $p i32)
+      (local.set $p (i32.and (i32.add (global.get $top) (i32.sub (local.get 2) (i32.const 1)))
+                             (i32.sub (i32.const 0) (local.get 2))))
+      (global.set $top (i32.add (local.get $p) (local.get 3)))
+      (if (i32.ge_u (global.get $top) (i32.mul (memory.size) (i32.const 65536)))
+        (then (drop (memory.grow
+          (i32.add (i32.shr_u (global.get $top) (i32.const 16)) (i32.const 1))))))
+      (local.get $p))
+    (func (export "greet") (param $ptr i32) (param $len i32) (result i32)
+      (local $out i32)
+      (local $n i32)
+      (local.set $n (i32.add (local.get $len) (i32.const 8)))
+      (local.set $out (call $realloc (i32.const 0) (i32.const 0) (i32.const 1) (local.get $n)))
+      (memory.copy (local.get $out) (i32.const 0) (i32.const 7))
+      (memory.copy (i32.add (local.get $out) (i32.const 7)) (local.get $ptr) (local.get $len))
+      (i32.store8 (i32.add (local.get $out) (i32.add (local.get $len) (i32.const 7)))
+                  (i32.const 33))
+      (i32.store (i32.const 512) (local.get $out))
+      (i32.store (i32.const 516) (local.get $n))
+      (i32.const 512)))
+  (core instance $i (instantiate $m))
+  (alias core export $i "memory" (core memory $mem))
+  (alias core export $i "realloc" (core func $realloc))
+  (func (export "greet") (param "name" string) (result string)
+    (canon lift (core func $i "greet") (memory $mem) (realloc $realloc)))
+)
