@@ -227,6 +227,7 @@ replay fuzz_process wasm || failed=1
 replay fuzz_wat wat || failed=1
 replay fuzz_registry yaml || failed=1
 replay fuzz_wit wit || failed=1
+replay fuzz_component component || failed=1
 for t in $targets; do
     fuzz "$t" || failed=1
 done

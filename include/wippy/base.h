@@ -93,4 +93,13 @@ WP_API void wp_heap_free(wp_heap *h, void *ptr, size_t size);
 /* Array allocation with an overflow check on count * elem_size; zeroed. */
 WP_API void *wp_heap_calloc(wp_heap *h, size_t count, size_t elem_size);
 
+/* ---- UTF-8 ------------------------------------------------------------------------------ */
+
+/* Decodes the scalar value at s (len bytes available) into *cp; returns its length in bytes,
+ * or 0 if s does not start with a well-formed one (overlong forms and surrogates included). */
+WP_API size_t wp_utf8_decode(const uint8_t *s, size_t len, uint32_t *cp);
+
+/* True if the len bytes at s are well-formed UTF-8. */
+WP_API bool wp_utf8_valid(const uint8_t *s, size_t len);
+
 #endif

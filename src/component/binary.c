@@ -80,6 +80,8 @@ static wp_status name(dec *d, const char **out) {
     memcpy(s, p, len);
     if (memchr(s, 0, len))
         return bad(d, "name contains a NUL byte");
+    if (!wp_utf8_valid(p, len))
+        return bad(d, "malformed UTF-8 encoding");
     *out = s;
     return WP_OK;
 }
@@ -92,6 +94,10 @@ static wp_status extern_name(dec *d, const char **out) {
         return bad(d, "malformed name kind");
     if (st == WP_OK)
         st = name(d, out);
+    /* No import or export name of the grammar has a '#': it separates an interface from its
+     * function where the embedder names one ("wasi:cli/run#run"). */
+    if (st == WP_OK && strchr(*out, '#'))
+        return fail(d, WP_ERR_INVALID, "'#' in an import or export name: ", *out);
     if (st != WP_OK || kind != 0x02)
         return st;
     uint32_t n = 0;

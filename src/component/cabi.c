@@ -394,41 +394,6 @@ static wp_status to_bool(const wp_wit_type *t, const wp_value *v, bool *b, wp_er
     return WP_OK;
 }
 
-/* Decodes one UTF-8 scalar value at s (len bytes available); returns its length or 0. */
-static size_t utf8_decode(const uint8_t *s, size_t len, uint32_t *cp) {
-    if (len == 0)
-        return 0;
-    if (s[0] < 0x80) {
-        *cp = s[0];
-        return 1;
-    }
-    size_t n = s[0] >= 0xf0 ? 4 : s[0] >= 0xe0 ? 3 : s[0] >= 0xc2 ? 2 : 0;
-    if (n == 0 || n > len || s[0] > 0xf4)
-        return 0;
-    uint32_t c = s[0] & (0x7f >> n);
-    for (size_t i = 1; i < n; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        c = (c << 6) | (s[i] & 0x3f);
-    }
-    static const uint32_t min[] = {0, 0, 0x80, 0x800, 0x10000};
-    if (c < min[n] || c > 0x10ffff || (c >= 0xd800 && c <= 0xdfff))
-        return 0;
-    *cp = c;
-    return n;
-}
-
-static bool utf8_valid(const uint8_t *s, size_t len) {
-    uint32_t cp;
-    for (size_t i = 0; i < len;) {
-        size_t n = utf8_decode(s + i, len - i, &cp);
-        if (n == 0)
-            return false;
-        i += n;
-    }
-    return true;
-}
-
 static size_t utf8_encode(uint32_t c, char *out) {
     if (c < 0x80) {
         out[0] = (char)c;
@@ -455,7 +420,7 @@ static size_t utf8_encode(uint32_t c, char *out) {
 static wp_status to_char(const wp_wit_type *t, const wp_value *v, uint32_t *cp, wp_err *err) {
     size_t len = 0;
     const char *s = wp_value_str(v, &len);
-    if (v->kind == WP_VSTRING && utf8_decode((const uint8_t *)s, len, cp) == len && len > 0)
+    if (v->kind == WP_VSTRING && wp_utf8_decode((const uint8_t *)s, len, cp) == len && len > 0)
         return WP_OK;
     if (v->kind == WP_VINT && v->of.i >= 0 && v->of.i < 0x110000 &&
         !(v->of.i >= 0xd800 && v->of.i <= 0xdfff)) {
@@ -551,7 +516,7 @@ static wp_status store_string16(wp_cabi *cx, const char *s, size_t n, bool latin
     if (!buf)
         return wp_err_set(err, WP_ERR_NOMEM, "out of memory");
     for (size_t i = 0, k; i < n; i += k) {
-        k = utf8_decode((const uint8_t *)s + i, n - i, &cp);
+        k = wp_utf8_decode((const uint8_t *)s + i, n - i, &cp);
         k = k ? k : 1; /* strings from the embedder are UTF-8; a stray byte passes as itself */
         fits = fits && cp < 0x100;
         if (cp >= 0x10000) {
@@ -1039,7 +1004,7 @@ static wp_status load_string(wp_cabi *cx, uint32_t ptr, uint32_t len, wp_value *
     if (st != WP_OK)
         return st;
     const uint8_t *s = wp_memory_data(cx->memory) + ptr;
-    if (!utf8_valid(s, len))
+    if (!wp_utf8_valid(s, len))
         return trap(err, "string is not valid UTF-8");
     return make_string(out, (const char *)s, len, err);
 }

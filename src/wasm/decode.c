@@ -128,40 +128,6 @@ static wp_status read_count(dec *d, wp_reader *rd, size_t min_size, uint32_t *ou
     return WP_OK;
 }
 
-static bool utf8_valid(const uint8_t *s, size_t n) {
-    size_t i = 0;
-    while (i < n) {
-        uint8_t c = s[i];
-        size_t len;
-        uint32_t cp = 0;
-        uint32_t min = 0;
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        if ((c & 0xe0) == 0xc0) {
-            len = 2, cp = c & 0x1f, min = 0x80;
-        } else if ((c & 0xf0) == 0xe0) {
-            len = 3, cp = c & 0x0f, min = 0x800;
-        } else if ((c & 0xf8) == 0xf0) {
-            len = 4, cp = c & 0x07, min = 0x10000;
-        } else {
-            return false;
-        }
-        if (n - i < len)
-            return false;
-        for (size_t k = 1; k < len; k++) {
-            if ((s[i + k] & 0xc0) != 0x80)
-                return false;
-            cp = cp << 6 | (s[i + k] & 0x3f);
-        }
-        if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-            return false; /* overlong, out of range, or a surrogate */
-        i += len;
-    }
-    return true;
-}
-
 /* A name: length, then UTF-8 bytes. Points into the reader's bytes (the module's copy). */
 static bool take_name(wp_reader *rd, wp_name *out) {
     uint32_t len = 0;
@@ -170,7 +136,7 @@ static bool take_name(wp_reader *rd, wp_name *out) {
         return false;
     if (!rd_bytes(rd, len, &p))
         return rd_fail(rd, "length out of bounds");
-    if (!utf8_valid(p, len))
+    if (!wp_utf8_valid(p, len))
         return rd_fail(rd, "malformed UTF-8 encoding");
     out->ptr = (const char *)p;
     out->len = len;

@@ -30,7 +30,7 @@ static wp_status name(wp_wat_parser *p, wp_wat_buf *out) {
         return wp__wat_unexpected(p);
     p->scratch.len = 0;
     wp__wat_buf_string(&p->scratch, &p->tok);
-    if (!wp__wat_utf8_valid(p->scratch.data, p->scratch.len))
+    if (!wp_utf8_valid(p->scratch.data, p->scratch.len))
         return wp__wat_fail(p->err, &p->tok, "malformed UTF-8 encoding");
     wp__wat_buf_vec(out, p->scratch.data, p->scratch.len);
     return wp__wat_advance(p);

@@ -51,8 +51,6 @@ wp_status wp__wat_lex(wp_wat_lexer *lx, wp_wat_token *tok, wp_err *err);
  * decoded length. The token was checked when it was read, so this cannot fail. */
 size_t wp__wat_string_decode(const wp_wat_token *tok, uint8_t *dst);
 
-/* True if bytes[0..len) is well-formed UTF-8 (no overlong forms, surrogates or > U+10FFFF). */
-bool wp__wat_utf8_valid(const uint8_t *bytes, size_t len);
 
 /* Sets err to "line L, column C: <message>" for the token and returns WP_ERR_INVALID. */
 wp_status wp__wat_fail(wp_err *err, const wp_wat_token *tok, const char *fmt, ...)

@@ -30,44 +30,10 @@ static wp_status fail_at(const wp_wat_lexer *lx, const char *p, wp_err *err, con
 
 /* ---- UTF-8 --------------------------------------------------------------------------------- */
 
-/* Length of the well-formed UTF-8 sequence at s (at most n bytes available), or 0. */
+/* The length of the UTF-8 scalar value at s (n bytes available), or 0 if malformed. */
 static size_t utf8_len(const uint8_t *s, size_t n) {
-    uint8_t c = s[0];
-    size_t len;
-    uint32_t min;
     uint32_t cp;
-    if (c < 0x80)
-        return 1;
-    if (c >= 0xc2 && c <= 0xdf) {
-        len = 2, min = 0x80, cp = c & 0x1f;
-    } else if (c >= 0xe0 && c <= 0xef) {
-        len = 3, min = 0x800, cp = c & 0x0f;
-    } else if (c >= 0xf0 && c <= 0xf4) {
-        len = 4, min = 0x10000, cp = c & 0x07;
-    } else {
-        return 0;
-    }
-    if (n < len)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xc0) != 0x80)
-            return 0;
-        cp = cp << 6 | (s[i] & 0x3f);
-    }
-    if (cp < min || cp > 0x10ffff || (cp >= 0xd800 && cp <= 0xdfff))
-        return 0;
-    return len;
-}
-
-bool wp__wat_utf8_valid(const uint8_t *bytes, size_t len) {
-    size_t i = 0;
-    while (i < len) {
-        size_t n = utf8_len(bytes + i, len - i);
-        if (n == 0)
-            return false;
-        i += n;
-    }
-    return true;
+    return wp_utf8_decode(s, n, &cp);
 }
 
 /* ---- Characters ---------------------------------------------------------------------------- */

@@ -893,6 +893,21 @@ static void test_decode_errors(void) {
     static const uint8_t badalias[] = {0, 'a', 's', 'm', 0x0d, 0, 1, 0, 6, 6, 1, 0, 0, 1, 0, 0};
     CHECK_EQ(wp_component_decode(badalias, sizeof badalias, &c, &err), WP_ERR_INVALID);
     CHECK_STR_CONTAINS(err.msg, "unknown core instance");
+    /* import names: one resource type import, (import "ab" (type (sub resource))), is fine;
+     * a '#' (it separates interface and function in the embedder's names) or malformed UTF-8
+     * in the name is not */
+    static const uint8_t goodname[] = {0, 'a', 's', 'm', 0x0d, 0, 1, 0,
+                                       10, 7, 1, 0, 2, 'a', 'b', 3, 1};
+    CHECK_EQ(wp_component_decode(goodname, sizeof goodname, &c, &err), WP_OK);
+    wp_component_free(c);
+    static const uint8_t hashname[] = {0, 'a', 's', 'm', 0x0d, 0, 1, 0,
+                                       10, 8, 1, 0, 3, 'a', '#', 'b', 3, 1};
+    CHECK_EQ(wp_component_decode(hashname, sizeof hashname, &c, &err), WP_ERR_INVALID);
+    CHECK_STR_CONTAINS(err.msg, "'#' in an import or export name: a#b");
+    static const uint8_t badutf8[] = {0, 'a', 's', 'm', 0x0d, 0, 1, 0,
+                                      10, 7, 1, 0, 2, 0xc0, 0x80, 3, 1};
+    CHECK_EQ(wp_component_decode(badutf8, sizeof badutf8, &c, &err), WP_ERR_INVALID);
+    CHECK_STR_CONTAINS(err.msg, "malformed UTF-8 encoding");
     static const uint8_t start[] = {0, 'a', 's', 'm', 0x0d, 0, 1, 0, 9, 0};
     CHECK_EQ(wp_component_decode(start, sizeof start, &c, &err), WP_ERR_UNSUPPORTED);
     /* every truncation of a real component fails with an offset, or ends at a section
