@@ -32,14 +32,9 @@ wat "$P" nap <<'EOF2'
     (drop (call $poll (i32.const 200) (i32.const 300) (i32.const 1) (i32.const 400)))
     (local.get $v)))
 EOF2
-wat "$P" spin <<'EOF2'
-(module (func (export "spin") (result i32) (loop $l (br $l)) (i32.const 0)))
-EOF2
+guests "$P" spin boom # tests/integration/guests/*.wat
 wat "$P" spin1 <<'EOF2'
 (module (func (export "spin") (param i32) (result i32) (loop $l (br $l)) (i32.const 0)))
-EOF2
-wat "$P" boom <<'EOF2'
-(module (func (export "boom") (result i32) unreachable))
 EOF2
 wat "$P" twice <<'EOF2'
 (module (func (export "twice") (param i32) (result i32)

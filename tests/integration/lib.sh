@@ -75,6 +75,16 @@ wat() {
     wat2wasm --enable-all "$TMP/in.wat" -o "$1/wasm/$2.wasm" || fail "wat2wasm $2"
 }
 
+# guests DIR NAME...: compiles the shared guests tests/integration/guests/NAME.wat into
+# DIR/wasm/NAME.wasm.
+guests() {
+    dir=$1
+    shift
+    for g in "$@"; do
+        wat "$dir" "$g" <"$SRC/tests/integration/guests/$g.wat"
+    done
+}
+
 # sha FILE: its SHA-256 in hex.
 sha() {
     sha256sum "$1" | cut -d' ' -f1

@@ -9,30 +9,7 @@ LIM_SRC=$SRC/tests/integration/limits
 
 P=$(project limits)
 cp "$LIM_SRC"/*.lua "$P/src/"
-wat "$P" compute <<'EOF'
-(module (func (export "compute") (param i32 i32) (result i32)
-  (i32.mul (local.get 0) (local.get 1))))
-EOF
-# nap(ms, v): sleeps ms milliseconds (WASI poll_oneoff on the monotonic clock), returns v.
-wat "$P" sleeper <<'EOF'
-(module
-  (import "wasi_snapshot_preview1" "poll_oneoff"
-    (func $poll (param i32 i32 i32 i32) (result i32)))
-  (memory (export "memory") 1)
-  (func (export "nap") (param $ms i32) (param $v i32) (result i32)
-    (i32.store8 (i32.const 208) (i32.const 0))
-    (i32.store (i32.const 216) (i32.const 1))
-    (i64.store (i32.const 224)
-      (i64.mul (i64.extend_i32_u (local.get $ms)) (i64.const 1000000)))
-    (drop (call $poll (i32.const 200) (i32.const 300) (i32.const 1) (i32.const 400)))
-    (local.get $v)))
-EOF
-wat "$P" spin <<'EOF'
-(module (func (export "spin") (result i32) (loop $l (br $l)) (i32.const 0)))
-EOF
-wat "$P" boom <<'EOF'
-(module (func (export "boom") (result i32) unreachable))
-EOF
+guests "$P" compute sleeper spin boom # tests/integration/guests/*.wat
 # recurse: calls itself without end.
 wat "$P" recurse <<'EOF'
 (module (func $r (export "recurse") (result i32) (i32.add (call $r) (i32.const 1))))

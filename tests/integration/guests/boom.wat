@@ -1,0 +1,2 @@
+;; boom: traps (unreachable).
+(module (func (export "boom") (result i32) unreachable))
