@@ -1240,6 +1240,37 @@ static wp_status section_component(dec *d, cscope *sc, const uint8_t *end) {
     return st;
 }
 
+/* start: a function of no parameters and no results, run when instantiation reaches this point.
+ * Arguments and results would be component values, which are not supported. */
+static wp_status section_start(dec *d, cscope *sc) {
+    uint32_t fn = 0;
+    uint32_t nargs = 0;
+    uint32_t nresults = 0;
+    wp_status st = u32(d, &fn);
+    if (st == WP_OK)
+        st = check_index(d, sc, CS_FUNC, fn);
+    if (st == WP_OK)
+        st = count(d, &nargs);
+    for (uint32_t i = 0; i < nargs && st == WP_OK; i++) {
+        uint32_t v = 0;
+        st = u32(d, &v);
+    }
+    if (st == WP_OK)
+        st = u32(d, &nresults);
+    if (st != WP_OK)
+        return st;
+    if (nargs || nresults)
+        return fail(d, WP_ERR_UNSUPPORTED, "start function arguments and results are component "
+                    "values, which are not supported", NULL);
+    const ctype *t = item_type(sc, CS_FUNC, fn);
+    if (t && t->func && (t->func->nparams || t->func->result))
+        return bad(d, "start function type does not match its arguments and results");
+    if (!GROW(d, sc->starts, sc->starts_cap, sc->nstarts + 1))
+        return nomem(d);
+    sc->starts[sc->nstarts++] = (cstart){.func = fn, .at = sc->norder};
+    return WP_OK;
+}
+
 static wp_status section(dec *d, cscope *sc, uint8_t id, const uint8_t *end) {
     switch (id) {
     case 0: d->rd.p = end; return WP_OK;
@@ -1255,7 +1286,7 @@ static wp_status section(dec *d, cscope *sc, uint8_t id, const uint8_t *end) {
     case 6: return section_alias(d, sc);
     case 7: return section_type(d, sc);
     case 8: return section_canon(d, sc);
-    case 9: return fail(d, WP_ERR_UNSUPPORTED, "component start functions are not supported", NULL);
+    case 9: return section_start(d, sc);
     case 10: return section_import(d, sc);
     case 11: return section_export(d, sc);
     case 12: return fail(d, WP_ERR_UNSUPPORTED, "value definitions are not supported", NULL);

@@ -313,7 +313,12 @@ wp_status wp_comp_call_finish(wp_comp_inst *ci, wp_exec *x, wp_value *out, wp_er
     if (!f)
         return wp_err_set(err, WP_ERR_INVALID, "no call of the component was begun");
     ci->calling = NULL;
+    /* The Canonical ABI traps a call that returns while still holding a borrow it was lent. */
+    uint32_t held = comp__held_call_borrow(ci);
     comp__end_call_borrows(ci);
+    if (held)
+        return wp_err_set(err, WP_ERR_TRAP, "%s returned still holding borrow handle %u (a "
+                          "callee must drop its borrows before it returns)", f->name, held);
     wp_val flat[WP_CABI_MAX_FLAT_RESULTS];
     uint32_t n = wp_exec_results(x, flat, WP_CABI_MAX_FLAT_RESULTS);
     handle_cx hcx = {.ci = ci, .host_reps = false};

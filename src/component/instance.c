@@ -409,12 +409,34 @@ static wp_status eval_def(frame *f, csort s, const cdef *def, ritem *out) {
     return WP_OK;
 }
 
+/* Runs the scope's start functions placed after its first 'at' definitions; *next is the first
+ * not run yet. */
+static wp_status run_starts(frame *f, uint32_t at, uint32_t *next) {
+    const cscope *sc = f->sc;
+    for (; *next < sc->nstarts && sc->starts[*next].at <= at; (*next)++) {
+        const rfunc *rf = f->items[CS_FUNC][sc->starts[*next].func].of.func;
+        if (!rf || rf->kind != RF_LIFTED)
+            return wp_err_set(f->err, WP_ERR_UNSUPPORTED, "a component start function must be "
+                              "one the component defines (canon lift)");
+        wp_trap trap;
+        if (wp_call(f->ci->exec, rf->core, NULL, 0, NULL, 0, &trap, f->err) != WP_OK ||
+            (rf->post_return &&
+             wp_call(f->ci->exec, rf->post_return, NULL, 0, NULL, 0, &trap, f->err) != WP_OK))
+            return wp_err_wrap(f->err, "component start function");
+    }
+    return WP_OK;
+}
+
 static wp_status eval_scope(frame *f, rinst **exports) {
     const cscope *sc = f->sc;
     for (int s = 0; s < CS_COUNT; s++)
         if (sc->count[s] && !(f->items[s] = comp__alloc(f->ci, sc->count[s] * sizeof(ritem))))
             return nomem(f->err);
+    uint32_t next_start = 0;
     for (uint32_t i = 0; i < sc->norder; i++) {
+        wp_status sst = run_starts(f, i, &next_start);
+        if (sst != WP_OK)
+            return sst;
         const carg *o = &sc->order[i];
         const cdef *def = &sc->defs[o->sort][o->index];
         if (++f->ci->evals > MAX_EVALS)
@@ -424,6 +446,9 @@ static wp_status eval_scope(frame *f, rinst **exports) {
         if (st != WP_OK)
             return st;
     }
+    wp_status sst = run_starts(f, sc->norder, &next_start);
+    if (sst != WP_OK)
+        return sst;
     rinst *ri = comp__alloc(f->ci, sizeof *ri);
     if (!ri || !(ri->names = comp__alloc(f->ci, (sc->nexports + 1) * sizeof *ri->names)) ||
         !(ri->items = comp__alloc(f->ci, (sc->nexports + 1) * sizeof *ri->items)))

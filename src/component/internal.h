@@ -190,6 +190,13 @@ struct tscope {
 };
 
 /* One component scope: the root or a nested component definition. */
+/* A start definition: function func of the scope runs once the first 'at' definitions of its
+ * order are made (no arguments or results: value definitions are not supported). */
+typedef struct cstart {
+    uint32_t func;
+    uint32_t at;
+} cstart;
+
 typedef struct cscope cscope;
 struct cscope {
     cscope *parent;
@@ -211,6 +218,9 @@ struct cscope {
     carg *order;
     uint32_t norder;
     uint32_t order_cap;
+    cstart *starts; /* start functions, in the order they appear */
+    uint32_t nstarts;
+    uint32_t starts_cap;
 };
 
 struct wp_component {
@@ -356,6 +366,9 @@ typedef struct handle_cx {
 void comp__unlend(wp_comp_inst *ci, const uint32_t *lent, uint32_t n);
 
 /* The embedder's call is over (or a new one begins): the borrow handles made for it go. */
+/* The first borrow handle made for the embedder's call that the guest still holds (it must
+ * drop each before it returns), or 0 if none. */
+uint32_t comp__held_call_borrow(const wp_comp_inst *ci);
 void comp__end_call_borrows(wp_comp_inst *ci);
 
 wp_status comp__lower_handle(wp_cabi *cx, const wp_wit_type *t, const wp_value *v, uint32_t *out,

@@ -99,6 +99,16 @@ static void drop_borrow(wp_comp_inst *ci, uint32_t i) {
         ci->handles[from].lends--;
 }
 
+uint32_t comp__held_call_borrow(const wp_comp_inst *ci) {
+    for (uint32_t k = 0; k < ci->ncall_borrows; k++) {
+        uint32_t i = ci->call_borrows[k];
+        if (i < ci->nhandles && ci->handles[i].used && !ci->handles[i].own &&
+            ci->handles[i].lender)
+            return i;
+    }
+    return 0;
+}
+
 void comp__end_call_borrows(wp_comp_inst *ci) {
     for (uint32_t k = 0; k < ci->ncall_borrows; k++) {
         uint32_t i = ci->call_borrows[k];

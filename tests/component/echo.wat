@@ -154,8 +154,13 @@
     (func (export "string16-raw") (param i32 i32) (result i32) local.get 0 local.get 1 i32.const 1856 call $h-string-raw i32.const 1856)
     (func (export "string-latin1") (param i32 i32) (result i32) local.get 0 local.get 1 i32.const 1920 call $h-string-latin1 i32.const 1920)
     (func (export "make") (param i32) (result i32) local.get 0 call $h-make)
-    (func (export "get") (param i32) (result i32) local.get 0 call $h-get)
-    (func (export "take") (param i32 i32) (result i32) local.get 0 local.get 1 call $h-take)
+    ;; get and take drop the borrow they were lent before returning, as the Canonical ABI requires
+    (func (export "get") (param i32) (result i32) (local $r i32)
+      local.get 0 call $h-get local.set $r local.get 0 call $h-drop local.get $r)
+    ;; get-keep returns still holding its borrow: the call traps
+    (func (export "get-keep") (param i32) (result i32) local.get 0 call $h-get)
+    (func (export "take") (param i32 i32) (result i32) (local $r i32)
+      local.get 0 local.get 1 call $h-take local.set $r local.get 0 call $h-drop local.get $r)
     (func (export "drop-first") i32.const 1 call $h-drop)
     (func (export "take-self") (param i32) (result i32) local.get 0 local.get 0 call $h-take)
     (func (export "drop") (param i32) local.get 0 call $h-drop)
@@ -263,5 +268,7 @@
   (func $f-take (param "a" (borrow $thing)) (param "b" (own $thing)) (result u32) (canon lift (core func $a "take")))
   (export "take" (func $f-take))
   (export "thing" (type $thing))
+  (func $f-get-keep (param "t" (borrow $thing)) (result u32) (canon lift (core func $a "get-keep")))
+  (export "get-keep" (func $f-get-keep))
   (export "make" (func $f-make)) (export "get" (func $f-get)) (export "drop" (func $f-drop))
 )

@@ -423,6 +423,11 @@ static void test_resources(void) {
     CHECK_EQ(out.of.i, 5);
     CHECK_EQ(comp_call(&t, "get", &thing, 1, &out, &err), WP_OK); /* a borrow leaves it */
     CHECK_EQ(h.drops, 0);
+    /* a callee that returns still holding the borrow it was lent traps; the lend is over */
+    CHECK_EQ(comp_call(&t, "get-keep", &thing, 1, &out, &err), WP_ERR_TRAP);
+    CHECK_STR_CONTAINS(err.msg, "returned still holding borrow handle");
+    CHECK_EQ(comp_call(&t, "get", &thing, 1, &out, &err), WP_OK);
+    CHECK_EQ(out.of.i, 5);
     CHECK_EQ(comp_call(&t, "drop-borrowed", &thing, 1, &out, &err), WP_OK); /* its borrow */
     CHECK_EQ(h.drops, 0);
     CHECK_EQ(comp_call(&t, "drop-first", NULL, 0, &out, &err), WP_ERR_TRAP);
@@ -818,6 +823,7 @@ static void test_instantiate_errors(void) {
         {"bad_lift", WP_ERR_LINK, "canon lift: the core function's type does not match"},
         {"bad_link", WP_ERR_LINK, "core module 0: import env.f is not given"},
         {"start_trap", WP_ERR_TRAP, "start function: unreachable"},
+        {"start_comp_trap", WP_ERR_TRAP, "component start function: unreachable"},
         {"blowup", WP_ERR_LINK, "more than 262144 definitions to instantiate"},
         {"bad_alias", WP_ERR_LINK, "core instance has no function export 'nope'"},
         {"bad_nested", WP_ERR_INVALID, "instantiate: no argument for the import needed"},
@@ -846,6 +852,19 @@ static void test_instantiate_errors(void) {
         wp_component_free(c);
         free(b);
     }
+}
+
+/* A component start function runs once, while the component instantiates. */
+static void test_start_runs(void) {
+    comp t;
+    if (!comp_open(&t, "start_run", NULL, NULL))
+        return;
+    wp_value out;
+    wp_err err = {0};
+    CHECK_EQ(comp_call(&t, "get", NULL, 0, &out, &err), WP_OK);
+    CHECK_EQ(out.kind, WP_VINT);
+    CHECK_EQ(out.of.i, 41);
+    comp_close(&t);
 }
 
 /* The semver rule, case by case: (host's version, import's version, compatible). */
@@ -908,8 +927,36 @@ static void test_decode_errors(void) {
                                       10, 7, 1, 0, 2, 0xc0, 0x80, 3, 1};
     CHECK_EQ(wp_component_decode(badutf8, sizeof badutf8, &c, &err), WP_ERR_INVALID);
     CHECK_STR_CONTAINS(err.msg, "malformed UTF-8 encoding");
+    /* start sections: empty; naming a function that does not exist; passing an argument (a
+     * component value, unsupported) */
     static const uint8_t start[] = {0, 'a', 's', 'm', 0x0d, 0, 1, 0, 9, 0};
-    CHECK_EQ(wp_component_decode(start, sizeof start, &c, &err), WP_ERR_UNSUPPORTED);
+    CHECK_EQ(wp_component_decode(start, sizeof start, &c, &err), WP_ERR_INVALID);
+    static const uint8_t nostart[] = {0, 'a', 's', 'm', 0x0d, 0, 1, 0, 9, 3, 0, 0, 0};
+    CHECK_EQ(wp_component_decode(nostart, sizeof nostart, &c, &err), WP_ERR_INVALID);
+    CHECK_STR_CONTAINS(err.msg, "unknown func");
+    /* (type (func)) (import "f" (func (type 0))) (start 0): decodes, but the start function
+     * must be one the component defines; with an argument it is a component value */
+    static const uint8_t hoststart[] = {0, 'a', 's', 'm', 0x0d, 0, 1, 0, 7, 5, 1, 0x40, 0, 1, 0,
+                                        10, 6, 1, 0, 1, 'f', 1, 0, 9, 3, 0, 0, 0};
+    CHECK_EQ(wp_component_decode(hoststart, sizeof hoststart, &c, &err), WP_OK);
+    if (c) {
+        wp_store *s = NULL;
+        wp_exec *x = NULL;
+        wp_comp_linker *l = NULL;
+        wp_comp_inst *ci = NULL;
+        CHECK_EQ(wp_store_new(NULL, &s, &err), WP_OK);
+        CHECK_EQ(wp_exec_new(s, &x, &err), WP_OK);
+        CHECK_EQ(wp_comp_linker_new(&l, &err), WP_OK);
+        CHECK_EQ(wp_comp_instantiate(c, s, x, l, &ci, &err), WP_ERR_UNSUPPORTED);
+        CHECK_STR_CONTAINS(err.msg, "start function must be one the component defines");
+        wp_comp_linker_free(l);
+        wp_store_free(s);
+        wp_component_free(c);
+    }
+    static const uint8_t argstart[] = {0, 'a', 's', 'm', 0x0d, 0, 1, 0, 7, 5, 1, 0x40, 0, 1, 0,
+                                       10, 6, 1, 0, 1, 'f', 1, 0, 9, 4, 0, 1, 0, 0};
+    CHECK_EQ(wp_component_decode(argstart, sizeof argstart, &c, &err), WP_ERR_UNSUPPORTED);
+    CHECK_STR_CONTAINS(err.msg, "component values, which are not supported");
     /* every truncation of a real component fails with an offset, or ends at a section
      * boundary and is a valid (smaller) component */
     size_t len = 0;
@@ -943,6 +990,7 @@ int main(void) {
     RUN_TEST(test_size_bounds);
     RUN_TEST(test_self_reference);
     RUN_TEST(test_instantiate_errors);
+    RUN_TEST(test_start_runs);
     RUN_TEST(test_compute_and_stub);
     RUN_TEST(test_all_types_both_ways);
     RUN_TEST(test_shape_errors);
