@@ -93,6 +93,10 @@ WP_API void wp_heap_free(wp_heap *h, void *ptr, size_t size);
 /* Array allocation with an overflow check on count * elem_size; zeroed. */
 WP_API void *wp_heap_calloc(wp_heap *h, size_t count, size_t elem_size);
 
+/* A copy of the string s on h, or NULL when out of memory. Free it with
+ * wp_heap_free(h, copy, strlen(copy) + 1). */
+WP_API char *wp_heap_strdup(wp_heap *h, const char *s);
+
 /* ---- UTF-8 ------------------------------------------------------------------------------ */
 
 /* Decodes the scalar value at s (len bytes available) into *cp; returns its length in bytes,

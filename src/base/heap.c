@@ -61,3 +61,11 @@ void wp_heap_free(wp_heap *h, void *ptr, size_t size) {
     if (ptr)
         wp_heap_realloc(h, ptr, size, 0);
 }
+
+char *wp_heap_strdup(wp_heap *h, const char *s) {
+    size_t n = strlen(s) + 1;
+    char *d = wp_heap_alloc(h, n);
+    if (d)
+        memcpy(d, s, n);
+    return d;
+}

@@ -274,6 +274,17 @@ static void free_args(wp_value *vals, int n) {
     free(vals);
 }
 
+/* Stops what boot started (processes still running are terminated) and frees it. */
+static void shut_down(wp_boot *boot, bool verbose) {
+    if (boot) {
+        uint32_t killed = wp_runtime_shutdown(wp_boot_runtime(boot), 0);
+        if (killed && verbose)
+            fprintf(stderr, "wippy: %u process%s terminated at shutdown\n", killed,
+                    killed == 1 ? "" : "es");
+    }
+    wp_boot_free(boot);
+}
+
 /* Boots the project's hosts, runs e on the terminal host, shuts the hosts down. Returns
  * false (message printed) if e did not run; else *result is its result. */
 static bool run_on_hosts(wp_registry *reg, const run_opts *o, const wp_entry *e,
@@ -291,13 +302,7 @@ static bool run_on_hosts(wp_registry *reg, const run_opts *o, const wp_entry *e,
     } else {
         ran = true;
     }
-    if (boot) {
-        uint32_t killed = wp_runtime_shutdown(wp_boot_runtime(boot), 0);
-        if (killed && o->verbose)
-            fprintf(stderr, "wippy: %u process%s terminated at shutdown\n", killed,
-                    killed == 1 ? "" : "es");
-    }
-    wp_boot_free(boot);
+    shut_down(boot, o->verbose);
     return ran;
 }
 
@@ -356,13 +361,7 @@ static int serve(wp_registry *reg, const run_opts *o) {
         fprintf(stderr, "wippy: %s\n", err.msg);
         status = WP_EXIT_ERROR;
     }
-    if (boot) {
-        uint32_t killed = wp_runtime_shutdown(wp_boot_runtime(boot), 0);
-        if (killed && o->verbose)
-            fprintf(stderr, "wippy: %u process%s terminated at shutdown\n", killed,
-                    killed == 1 ? "" : "es");
-    }
-    wp_boot_free(boot);
+    shut_down(boot, o->verbose);
     if (status == WP_EXIT_OK && o->verbose)
         fprintf(stderr, "wippy: stopped\n");
     return status;

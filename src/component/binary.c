@@ -810,24 +810,36 @@ static wp_status section_core_type(dec *d, cscope *sc) {
     return st;
 }
 
+/* The start of a (core) instance definition of sort s: kind k (0: instantiate what, 1: inline
+ * exports), the definition, its instantiated item (of sort what) when k is 0, and room for its
+ * *n arguments. */
+static wp_status instance_head(dec *d, cscope *sc, csort s, csort what, uint8_t *k, cdef **def,
+                               uint32_t *n) {
+    static const cdef_kind kinds[2][2] = {{CD_INSTANTIATE, CD_INLINE},
+                                          {CD_CORE_INSTANTIATE, CD_CORE_INLINE}};
+    bool core = s == CS_CORE_INSTANCE;
+    wp_status st = byte(d, k);
+    if (st == WP_OK && *k > 1)
+        return bad(d, core ? "malformed core instance" : "malformed instance");
+    if (st == WP_OK)
+        st = add_def(d, sc, s, kinds[core][*k], def);
+    if (st == WP_OK && *k == 0 && (st = u32(d, &(*def)->a)) == WP_OK)
+        st = check_index(d, sc, what, (*def)->a);
+    if (st == WP_OK)
+        st = count(d, n);
+    if (st != WP_OK)
+        return st;
+    (*def)->nargs = *n;
+    if (*n && !((*def)->args = alloc(d, *n * sizeof *(*def)->args)))
+        return nomem(d);
+    return WP_OK;
+}
+
 static wp_status core_instance(dec *d, cscope *sc) {
     uint8_t k = 0;
     cdef *def = NULL;
-    wp_status st = byte(d, &k);
-    if (st == WP_OK && k > 1)
-        return bad(d, "malformed core instance");
-    if (st == WP_OK)
-        st = add_def(d, sc, CS_CORE_INSTANCE, k ? CD_CORE_INLINE : CD_CORE_INSTANTIATE, &def);
-    if (st == WP_OK && k == 0 && (st = u32(d, &def->a)) == WP_OK)
-        st = check_index(d, sc, CS_CORE_MODULE, def->a);
     uint32_t n = 0;
-    if (st == WP_OK)
-        st = count(d, &n);
-    if (st != WP_OK)
-        return st;
-    def->nargs = n;
-    if (n && !(def->args = alloc(d, n * sizeof *def->args)))
-        return nomem(d);
+    wp_status st = instance_head(d, sc, CS_CORE_INSTANCE, CS_CORE_MODULE, &k, &def, &n);
     for (uint32_t i = 0; i < n && st == WP_OK; i++) {
         if ((st = name(d, &def->args[i].name)) != WP_OK)
             break;
@@ -928,21 +940,8 @@ static wp_status check_args(dec *d, const cscope *sc, const cdef *def, const cty
 static wp_status instance(dec *d, cscope *sc) {
     uint8_t k = 0;
     cdef *def = NULL;
-    wp_status st = byte(d, &k);
-    if (st == WP_OK && k > 1)
-        return bad(d, "malformed instance");
-    if (st == WP_OK)
-        st = add_def(d, sc, CS_INSTANCE, k ? CD_INLINE : CD_INSTANTIATE, &def);
-    if (st == WP_OK && k == 0 && (st = u32(d, &def->a)) == WP_OK)
-        st = check_index(d, sc, CS_COMPONENT, def->a);
     uint32_t n = 0;
-    if (st == WP_OK)
-        st = count(d, &n);
-    if (st != WP_OK)
-        return st;
-    def->nargs = n;
-    if (n && !(def->args = alloc(d, n * sizeof *def->args)))
-        return nomem(d);
+    wp_status st = instance_head(d, sc, CS_INSTANCE, CS_COMPONENT, &k, &def, &n);
     for (uint32_t i = 0; i < n && st == WP_OK; i++) {
         st = k == 0 ? name(d, &def->args[i].name) : extern_name(d, &def->args[i].name);
         if (st == WP_OK)

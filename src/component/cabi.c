@@ -27,27 +27,10 @@ static wp_valtype join(wp_valtype a, wp_valtype b) {
     return WP_I64;
 }
 
-static uint32_t variant_cases(const wp_wit_type *t) {
-    return t->kind == WP_WIT_OPTION || t->kind == WP_WIT_RESULT ? 2 : t->nfields;
-}
-
-static const wp_wit_type *variant_case(const wp_wit_type *t, uint32_t i) {
-    switch (t->kind) {
-    case WP_WIT_OPTION:
-        return i == 1 ? t->elem : NULL;
-    case WP_WIT_RESULT:
-        return i == 0 ? t->ok : t->err;
-    case WP_WIT_VARIANT:
-        return t->fields[i].type;
-    default:
-        return NULL;
-    }
-}
-
 void wit__variant_flat(const wp_wit_type *t, wp_valtype *out, uint32_t cap, uint32_t *n) {
     *n = 0;
-    for (uint32_t c = 0; c < variant_cases(t); c++) {
-        const wp_wit_type *ct = variant_case(t, c);
+    for (uint32_t c = 0; c < wit__case_count(t); c++) {
+        const wp_wit_type *ct = wit__case_type(t, c);
         if (!ct)
             continue;
         wp_valtype flat[FLAT_MAX];
@@ -108,8 +91,8 @@ static uint32_t params_flat(const wp_wit_func *f) {
     return n;
 }
 
-void wp_cabi_core_type(const wp_wit_func *f, wp_valtype *params, uint32_t *nparams,
-                       wp_valtype *results, uint32_t *nresults) {
+/* The core parameters of f's flat parameters: one i32 pointer when they are too many. */
+static void core_params(const wp_wit_func *f, wp_valtype *params, uint32_t *nparams) {
     *nparams = 0;
     if (params_flat(f) > WP_CABI_MAX_FLAT_PARAMS) {
         params[0] = WP_I32;
@@ -118,6 +101,11 @@ void wp_cabi_core_type(const wp_wit_func *f, wp_valtype *params, uint32_t *npara
         for (uint32_t i = 0; i < f->nparams; i++)
             wit__flatten(f->params[i].type, params, WP_CABI_MAX_FLAT_PARAMS, nparams);
     }
+}
+
+void wp_cabi_core_type(const wp_wit_func *f, wp_valtype *params, uint32_t *nparams,
+                       wp_valtype *results, uint32_t *nresults) {
+    core_params(f, params, nparams);
     *nresults = 0;
     if (f->result && wit__node(f->result)->nflat > WP_CABI_MAX_FLAT_RESULTS)
         results[(*nresults)++] = WP_I32;
@@ -134,8 +122,8 @@ static bool type_needs_realloc(const wp_wit_type *t) {
     case WP_WIT_OPTION:
     case WP_WIT_RESULT:
     case WP_WIT_VARIANT:
-        for (uint32_t i = 0; i < variant_cases(t); i++)
-            if (variant_case(t, i) && type_needs_realloc(variant_case(t, i)))
+        for (uint32_t i = 0; i < wit__case_count(t); i++)
+            if (wit__case_type(t, i) && type_needs_realloc(wit__case_type(t, i)))
                 return true;
         return false;
     case WP_WIT_TUPLE:
@@ -494,7 +482,7 @@ static wp_status match_case(const wp_wit_type *t, const wp_value *v, uint32_t *i
                               t->name ? t->name : "the variant");
         *index = (uint32_t)k;
     }
-    *payload = variant_case(t, *index) ? val : NULL;
+    *payload = wit__case_type(t, *index) ? val : NULL;
     return WP_OK;
 }
 
@@ -603,17 +591,17 @@ static wp_status store_variant(wp_cabi *cx, const wp_value *v, const wp_wit_type
     wp_status st = match_case(t, v, &index, &payload, err);
     if (st != WP_OK)
         return st;
-    uint32_t disc = wit__disc_size(variant_cases(t));
+    uint32_t disc = wit__disc_size(wit__case_count(t));
     uint8_t buf[4];
     put_le(buf, index, disc);
-    if ((st = mem_write(cx, ptr, buf, disc, err)) != WP_OK || !variant_case(t, index))
+    if ((st = mem_write(cx, ptr, buf, disc, err)) != WP_OK || !wit__case_type(t, index))
         return st;
     uint32_t max_align = 1;
-    for (uint32_t i = 0; i < variant_cases(t); i++)
-        if (variant_case(t, i) && wit__node(variant_case(t, i))->align > max_align)
-            max_align = wit__node(variant_case(t, i))->align;
+    for (uint32_t i = 0; i < wit__case_count(t); i++)
+        if (wit__case_type(t, i) && wit__node(wit__case_type(t, i))->align > max_align)
+            max_align = wit__node(wit__case_type(t, i))->align;
     static const wp_value nil = {.kind = WP_VNIL};
-    return store(cx, payload ? payload : &nil, variant_case(t, index),
+    return store(cx, payload ? payload : &nil, wit__case_type(t, index),
                  ptr + align_up(disc, max_align), err);
 }
 
@@ -732,8 +720,8 @@ static wp_status lower_variant(wp_cabi *cx, const wp_value *v, const wp_wit_type
     wp_val own[FLAT_MAX];
     flat_out po = {own, 0};
     static const wp_value nil = {.kind = WP_VNIL};
-    if (variant_case(t, index) &&
-        (st = lower_flat(cx, payload ? payload : &nil, variant_case(t, index), &po, err)) != WP_OK)
+    if (wit__case_type(t, index) &&
+        (st = lower_flat(cx, payload ? payload : &nil, wit__case_type(t, index), &po, err)) != WP_OK)
         return st;
     for (uint32_t i = 0; i < njoined && i < FLAT_MAX; i++) {
         wp_val zero = joined[i] == WP_I64   ? wp_val_i64(0)
@@ -1045,7 +1033,7 @@ static bool for_embedder(const wp_cabi *cx) {
 /* Builds {label = payload} (results, variants) or the bare value (option, enum). */
 static wp_status wrap_case(const wp_cabi *cx, const wp_wit_type *t, uint32_t index,
                            wp_value *payload, wp_value *out, wp_err *err) {
-    if (t->kind != WP_WIT_OPTION && !variant_case(t, index) && for_embedder(cx))
+    if (t->kind != WP_WIT_OPTION && !wit__case_type(t, index) && for_embedder(cx))
         *payload = wp_value_bool(true);
     if (t->kind == WP_WIT_OPTION) {
         *out = *payload;
@@ -1062,21 +1050,21 @@ static wp_status wrap_case(const wp_cabi *cx, const wp_wit_type *t, uint32_t ind
 
 static wp_status load_variant(wp_cabi *cx, uint64_t ptr, const wp_wit_type *t, wp_value *out,
                               wp_err *err) {
-    uint32_t disc = wit__disc_size(variant_cases(t));
+    uint32_t disc = wit__disc_size(wit__case_count(t));
     uint8_t buf[4];
     wp_status st = mem_read(cx, ptr, buf, disc, err);
     if (st != WP_OK)
         return st;
     uint32_t index = (uint32_t)get_le(buf, disc);
-    if (index >= variant_cases(t))
+    if (index >= wit__case_count(t))
         return trap(err, "invalid variant discriminant");
     uint32_t max_align = 1;
-    for (uint32_t i = 0; i < variant_cases(t); i++)
-        if (variant_case(t, i) && wit__node(variant_case(t, i))->align > max_align)
-            max_align = wit__node(variant_case(t, i))->align;
+    for (uint32_t i = 0; i < wit__case_count(t); i++)
+        if (wit__case_type(t, i) && wit__node(wit__case_type(t, i))->align > max_align)
+            max_align = wit__node(wit__case_type(t, i))->align;
     wp_value payload = wp_value_nil();
-    if (variant_case(t, index) &&
-        (st = load(cx, ptr + align_up(disc, max_align), variant_case(t, index), &payload, err)))
+    if (wit__case_type(t, index) &&
+        (st = load(cx, ptr + align_up(disc, max_align), wit__case_type(t, index), &payload, err)))
         return st;
     st = wrap_case(cx, t, index, &payload, out, err);
     wp_value_free(&payload);
@@ -1171,9 +1159,9 @@ static wp_status lift_flat_variant(wp_cabi *cx, flat_in *in, const wp_wit_type *
     wp_val slots[FLAT_MAX];
     for (uint32_t i = 0; i < njoined && i < FLAT_MAX; i++)
         slots[i] = take(in);
-    if (index >= variant_cases(t))
+    if (index >= wit__case_count(t))
         return trap(err, "invalid variant discriminant");
-    const wp_wit_type *ct = variant_case(t, index);
+    const wp_wit_type *ct = wit__case_type(t, index);
     wp_value payload = wp_value_nil();
     if (ct) {
         wp_valtype want[FLAT_MAX];
@@ -1275,14 +1263,7 @@ wp_status wp_cabi_post_return(wp_cabi *cx, const char *export_name, const wp_val
 
 void cabi__lower_core_type(const wp_wit_func *f, wp_valtype *params, uint32_t *nparams,
                            wp_valtype *results, uint32_t *nresults) {
-    *nparams = 0;
-    if (params_flat(f) > WP_CABI_MAX_FLAT_PARAMS) {
-        params[0] = WP_I32;
-        *nparams = 1;
-    } else {
-        for (uint32_t i = 0; i < f->nparams; i++)
-            wit__flatten(f->params[i].type, params, WP_CABI_MAX_FLAT_PARAMS, nparams);
-    }
+    core_params(f, params, nparams);
     *nresults = 0;
     if (f->result && wit__node(f->result)->nflat > WP_CABI_MAX_FLAT_RESULTS)
         params[(*nparams)++] = WP_I32; /* the caller's return pointer */

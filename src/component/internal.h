@@ -56,6 +56,11 @@ void *wit__alloc(wp_wit *w, size_t size);
 /* The flat core types of t appended at out[*n] (while *n < cap; *n counts all of them). */
 void wit__flatten(const wp_wit_type *t, wp_valtype *out, uint32_t cap, uint32_t *n);
 
+/* The cases of a variant-like type (variant, option, result; enum: no payloads): how many,
+ * and case i's payload type or NULL. */
+uint32_t wit__case_count(const wp_wit_type *t);
+const wp_wit_type *wit__case_type(const wp_wit_type *t, uint32_t i);
+
 /* The spec's discriminant size in bytes for a variant of n cases (1, 2 or 4). */
 uint32_t wit__disc_size(uint32_t ncases);
 

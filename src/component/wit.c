@@ -821,8 +821,7 @@ static uint32_t sat_add(uint32_t a, uint32_t b) {
     return a + b > WIT_FLAT_CAP ? WIT_FLAT_CAP : a + b;
 }
 
-/* Cases of a variant-like type as (count, i -> payload type or NULL). */
-static const wp_wit_type *case_type(const wp_wit_type *t, uint32_t i) {
+const wp_wit_type *wit__case_type(const wp_wit_type *t, uint32_t i) {
     switch (t->kind) {
     case WP_WIT_OPTION:
         return i == 1 ? t->elem : NULL;
@@ -835,17 +834,17 @@ static const wp_wit_type *case_type(const wp_wit_type *t, uint32_t i) {
     }
 }
 
-static uint32_t case_count(const wp_wit_type *t) {
+uint32_t wit__case_count(const wp_wit_type *t) {
     return t->kind == WP_WIT_OPTION || t->kind == WP_WIT_RESULT ? 2 : t->nfields;
 }
 
 static void variant_layout(wit_node *n) {
-    uint32_t disc = wit__disc_size(case_count(&n->t));
+    uint32_t disc = wit__disc_size(wit__case_count(&n->t));
     uint64_t max_align = 1;
     uint64_t max_size = 0;
     uint32_t max_flat = 0;
-    for (uint32_t i = 0; i < case_count(&n->t); i++) {
-        const wit_node *c = wit__node(case_type(&n->t, i));
+    for (uint32_t i = 0; i < wit__case_count(&n->t); i++) {
+        const wit_node *c = wit__node(wit__case_type(&n->t, i));
         if (!c)
             continue;
         max_align = c->align > max_align ? c->align : max_align;

@@ -180,6 +180,9 @@ int wp__lua_block(lua_State *L, wp_lua_task *t, lua_KContext ctx, lua_KFunction 
 /* Raises unless L can yield: call before setting up anything a block would need. */
 void wp__lua_check_yieldable(lua_State *L, const char *what);
 
+/* Puts t at the end of p's run queue, unless it is there already or done. */
+void wp__lua_enqueue(wp_lua_proc *p, wp_lua_task *t);
+
 /* Takes the next task of the run queue, or NULL. */
 wp_lua_task *wp__lua_dequeue(wp_lua_proc *p);
 

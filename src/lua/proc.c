@@ -359,13 +359,7 @@ static void run_task(wp_lua_proc *p, wp_lua_task *t) {
         p->sys_yield = false;
         if (!t->blocked) { /* preempted, or a plain coroutine.yield(): others go first */
             t->queued = false;
-            t->next = NULL;
-            if (p->ready_tail)
-                p->ready_tail->next = t;
-            else
-                p->ready_head = t;
-            p->ready_tail = t;
-            t->queued = true;
+            wp__lua_enqueue(p, t);
         }
         return;
     }

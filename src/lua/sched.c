@@ -24,7 +24,7 @@ void wp__lua_check_yieldable(lua_State *L, const char *what) {
 
 /* ---- Run queue ------------------------------------------------------------------------------ */
 
-static void enqueue(wp_lua_proc *p, wp_lua_task *t) {
+void wp__lua_enqueue(wp_lua_proc *p, wp_lua_task *t) {
     if (t->queued || t->done)
         return;
     t->queued = true;
@@ -80,7 +80,7 @@ wp_lua_task *wp__lua_task_spawn(lua_State *L, int nargs, bool main) {
     lua_sethook(co, hook, LUA_MASKCOUNT, WP_LUA_HOOK_INSTRUCTIONS);
     if (main)
         p->main = t;
-    enqueue(p, t);
+    wp__lua_enqueue(p, t);
     return t;
 }
 
@@ -112,7 +112,7 @@ void wp__lua_task_wake(lua_State *L, wp_lua_task *t, int index, bool ok) {
     lua_xmove(L, t->co, 1);
     lua_pushboolean(t->co, ok);
     t->nresume = 3;
-    enqueue(p, t);
+    wp__lua_enqueue(p, t);
 }
 
 /* ---- Timers: a binary min-heap on 'when' ---------------------------------------------------- */

@@ -474,16 +474,14 @@ static wp_pool *find_locked(const wp_funcs *f, const char *target) {
 
 static wp_status pool_new(wp_funcs *f, const char *target, wp_pool **out, wp_err *err) {
     wp_pool *p = wp_heap_zalloc(heap(), sizeof *p);
-    size_t n = strlen(target) + 1;
-    if (!p || !(p->id = wp_heap_alloc(heap(), n))) {
+    if (!p || !(p->id = wp_heap_strdup(heap(), target))) {
         wp_heap_free(heap(), p, sizeof *p);
         return wp_err_set(err, WP_ERR_NOMEM, "out of memory");
     }
-    memcpy(p->id, target, n);
     p->owner = f;
     wp_status st = f->resolve(f->ud, target, &p->ft, err);
     if (st != WP_OK) {
-        wp_heap_free(heap(), p->id, n);
+        wp_heap_free(heap(), p->id, strlen(p->id) + 1);
         wp_heap_free(heap(), p, sizeof *p);
         return st;
     }

@@ -126,12 +126,10 @@ static wp_status check_host_id(const wp_runtime *rt, const char *id, wp_err *err
 
 static wp_host *host_new(wp_runtime *rt, const char *id, const wp_host_config *cfg) {
     wp_host *h = wp_heap_zalloc(heap(), sizeof *h);
-    size_t len = strlen(id) + 1;
-    if (!h || !(h->id = wp_heap_alloc(heap(), len))) {
+    if (!h || !(h->id = wp_heap_strdup(heap(), id))) {
         wp_heap_free(heap(), h, sizeof *h);
         return NULL;
     }
-    memcpy(h->id, id, len);
     h->rt = rt;
     if (cfg)
         h->cfg = *cfg;

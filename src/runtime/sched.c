@@ -78,19 +78,11 @@ static wp_proc *take(wp_host *h) {
 
 /* ---- Ending a process ----------------------------------------------------------------------- */
 
-static char *dup_str(const char *s) {
-    size_t n = strlen(s) + 1;
-    char *d = wp_heap_alloc(heap(), n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
-
 void wp__request_kill(wp_proc *p, wp_status kind, const char *msg) {
     if (p->st == PS_EXITING || p->kill != WP_OK)
         return;
     p->kill = kind;
-    p->kill_msg = dup_str(msg); /* NULL when out of memory: the kind alone still says why */
+    p->kill_msg = wp_heap_strdup(heap(), msg); /* NULL when out of memory: the kind alone still says why */
     if (p->st == PS_WAITING)
         wp__wake_locked(p, p->gen);
 }

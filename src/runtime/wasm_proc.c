@@ -63,14 +63,6 @@ static void wasm_close(void *state) {
 
 /* ---- Init -------------------------------------------------------------------------------- */
 
-static char *dup_str(const char *s) {
-    size_t n = strlen(s) + 1;
-    char *d = wp_heap_alloc(heap(), n);
-    if (d)
-        memcpy(d, s, n);
-    return d;
-}
-
 /* The text of a command's argument: strings as they are, numbers and booleans printed. */
 static wp_status arg_text(const wp_value *v, uint32_t i, char *buf, size_t cap, const char **out,
                           wp_err *err) {
@@ -135,7 +127,7 @@ static wp_status wasm_init(const void *config, const wp_value *args, uint32_t na
     const wp_wasm_config *cfg = config;
     *state = NULL;
     wasm_proc *wp = wp_heap_zalloc(heap(), sizeof *wp);
-    if (!wp || !(wp->method = dup_str(cfg->method))) {
+    if (!wp || !(wp->method = wp_heap_strdup(heap(), cfg->method))) {
         wasm_close(wp);
         return wp_err_set(err, WP_ERR_NOMEM, "out of memory");
     }

@@ -214,7 +214,7 @@ void wp_wasi_free(wp_wasi *w) {
             wp__wasi_fd_release(w, &w->fds[i]);
     wp_heap *h = w->heap;
     wp_heap_free(h, w->fds, w->nfds * sizeof *w->fds);
-    wp_heap_free(h, w->waitfds, w->wait_cap * sizeof *w->waitfds);
+    wp_heap_free(h, w->wait.fds, w->wait.cap * sizeof *w->wait.fds);
     wp_heap_free(h, w->subs, w->subs_cap * sizeof *w->subs);
     wp_heap_free(h, w->iov, w->iov_cap * sizeof *w->iov);
     wp_heap_free(h, w->args, w->args_size);

@@ -144,6 +144,13 @@ typedef struct wp_wasi_sub {
     uint8_t type;      /* WP_WASI_EVENT_* */
 } wp_wasi_sub;
 
+/* Descriptors a waiting call waits on (preview 1 and WASI 0.2 alike), grown on a heap. */
+typedef struct wp__wasi_fdset {
+    wp_wasi_waitfd *fds;
+    uint32_t n;
+    uint32_t cap;
+} wp__wasi_fdset;
+
 struct wp_wasi {
     wp_heap *heap;
     uint32_t flags;        /* WP_WASI_PORTABLE_RESOLVE */
@@ -159,9 +166,7 @@ struct wp_wasi {
     bool waiting;
     wp_wasi_op op;
     uint64_t deadline;
-    wp_wasi_waitfd *waitfds;
-    uint32_t nwait;
-    uint32_t wait_cap;
+    wp__wasi_fdset wait;   /* the descriptors it waits on */
     wp_wasi_sub *subs;     /* poll_oneoff's subscriptions */
     uint32_t nsubs;
     uint32_t subs_cap;
@@ -254,6 +259,9 @@ wp_host_result wp__wasi_start(wp_wasi *w, const wp_wasi_op *op, wp_val *results)
 /* Tries op once. Returns true with *e set when it finished (successfully or not); false when
  * it would block, after adding what it waits for with wp__wasi_wait_fd / w->deadline. */
 bool wp__wasi_try(wp_wasi *w, wp_wasi_op *op, uint16_t *e);
+
+/* Adds descriptor host (events) to set, growing it on h. False: no memory. */
+bool wp__fdset_add(wp_heap *h, wp__wasi_fdset *set, int host, uint32_t events);
 
 /* Adds a descriptor to what the waiting call waits for. False: no memory. */
 bool wp__wasi_wait_fd(wp_wasi *w, int host, uint32_t events);

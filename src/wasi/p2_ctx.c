@@ -112,7 +112,7 @@ void wp_wasi2_free(wp_wasi2 *w) {
             wp__p2_release(w, r);
     wp_heap *h = w->heap;
     wp_heap_free(h, w->res, w->nres * sizeof *w->res);
-    wp_heap_free(h, w->waitfds, w->wait_cap * sizeof *w->waitfds);
+    wp_heap_free(h, w->wait.fds, w->wait.cap * sizeof *w->wait.fds);
     if (w->cwd)
         wp_heap_free(h, w->cwd, strlen(w->cwd) + 1);
     wp_wasi_free(w->base);
@@ -239,21 +239,11 @@ wp_wasi2_outcome wp_wasi2_drop(wp_wasi2 *w, const wp_wasi2_resource *res, uint32
 /* ---- The pending call -------------------------------------------------------------------- */
 
 bool wp__p2_wait_fd(wp_wasi2 *w, int host, uint32_t events) {
-    if (w->nwait == w->wait_cap) {
-        uint32_t cap = w->wait_cap ? w->wait_cap * 2 : 4;
-        wp_wasi_waitfd *p = wp_heap_realloc(w->heap, w->waitfds, w->wait_cap * sizeof *p,
-                                            cap * sizeof *p);
-        if (!p)
-            return false;
-        w->waitfds = p;
-        w->wait_cap = cap;
-    }
-    w->waitfds[w->nwait++] = (wp_wasi_waitfd){.fd = host, .events = events};
-    return true;
+    return wp__fdset_add(w->heap, &w->wait, host, events);
 }
 
 bool wp__p2_try(wp_wasi2 *w, wp_p2_op *op, wp_value *result, wp_wasi2_outcome *out) {
-    w->nwait = 0;
+    w->wait.n = 0;
     w->deadline = WP_WASI_NO_DEADLINE;
     switch (op->kind) {
     case WP_P2_OP_READ:
@@ -289,7 +279,7 @@ wp_wasi2_outcome wp__p2_start(wp_wasi2 *w, const wp_p2_op *op, wp_value *result)
 bool wp_wasi2_pending(const wp_wasi2 *w, wp_wasi_wait *out) {
     if (!w->waiting)
         return false;
-    *out = (wp_wasi_wait){.deadline = w->deadline, .nfds = w->nwait, .fds = w->waitfds};
+    *out = (wp_wasi_wait){.deadline = w->deadline, .nfds = w->wait.n, .fds = w->wait.fds};
     return true;
 }
 
@@ -305,7 +295,7 @@ wp_wasi2_outcome wp_wasi2_complete(wp_wasi2 *w, wp_value *result) {
 
 void wp_wasi2_cancel(wp_wasi2 *w) {
     w->waiting = false;
-    w->nwait = 0;
+    w->wait.n = 0;
     w->deadline = WP_WASI_NO_DEADLINE;
     op_free(w, &w->op);
     memset(&w->op, 0, sizeof w->op);

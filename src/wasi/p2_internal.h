@@ -155,9 +155,7 @@ struct wp_wasi2 {
     bool waiting;
     wp_p2_op op;
     uint64_t deadline;
-    wp_wasi_waitfd *waitfds;
-    uint32_t nwait;
-    uint32_t wait_cap;
+    wp__wasi_fdset wait; /* the descriptors it waits on */
     int32_t exit_code;
     char trap[WP_ERR_MSG_MAX];
 };

@@ -531,7 +531,7 @@ WP_P2_FN(wp__p2_pollable_ready) {
         return WP_WASI2_TRAP;
     bool ok = true;
     bool r = ready(w, &e->of.poll, &ok);
-    w->nwait = 0;
+    w->wait.n = 0;
     w->deadline = WP_WASI_NO_DEADLINE;
     *result = wp_value_bool(r);
     return WP_WASI2_DONE;

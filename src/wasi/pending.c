@@ -5,18 +5,21 @@
 
 #include "internal.h"
 
-bool wp__wasi_wait_fd(wp_wasi *w, int host, uint32_t events) {
-    if (w->nwait == w->wait_cap) {
-        uint32_t cap = w->wait_cap ? w->wait_cap * 2 : 4;
-        wp_wasi_waitfd *p = wp_heap_realloc(w->heap, w->waitfds, w->wait_cap * sizeof *p,
-                                            cap * sizeof *p);
+bool wp__fdset_add(wp_heap *h, wp__wasi_fdset *set, int host, uint32_t events) {
+    if (set->n == set->cap) {
+        uint32_t cap = set->cap ? set->cap * 2 : 4;
+        wp_wasi_waitfd *p = wp_heap_realloc(h, set->fds, set->cap * sizeof *p, cap * sizeof *p);
         if (!p)
             return false;
-        w->waitfds = p;
-        w->wait_cap = cap;
+        set->fds = p;
+        set->cap = cap;
     }
-    w->waitfds[w->nwait++] = (wp_wasi_waitfd){.fd = host, .events = events};
+    set->fds[set->n++] = (wp_wasi_waitfd){.fd = host, .events = events};
     return true;
+}
+
+bool wp__wasi_wait_fd(wp_wasi *w, int host, uint32_t events) {
+    return wp__fdset_add(w->heap, &w->wait, host, events);
 }
 
 bool wp__wasi_would_block(wp_wasi *w, const wp_wasi_fd *f, uint32_t events, uint16_t *e) {
@@ -32,7 +35,7 @@ bool wp__wasi_would_block(wp_wasi *w, const wp_wasi_fd *f, uint32_t events, uint
 }
 
 bool wp__wasi_try(wp_wasi *w, wp_wasi_op *op, uint16_t *e) {
-    w->nwait = 0;
+    w->wait.n = 0;
     w->deadline = WP_WASI_NO_DEADLINE;
     bool done;
     switch (op->kind) {
@@ -72,7 +75,7 @@ wp_host_result wp__wasi_start(wp_wasi *w, const wp_wasi_op *op, wp_val *results)
 bool wp_wasi_pending(const wp_wasi *w, wp_wasi_wait *out) {
     if (!w->waiting)
         return false;
-    *out = (wp_wasi_wait){.deadline = w->deadline, .nfds = w->nwait, .fds = w->waitfds};
+    *out = (wp_wasi_wait){.deadline = w->deadline, .nfds = w->wait.n, .fds = w->wait.fds};
     return true;
 }
 
@@ -92,7 +95,7 @@ wp_status wp_wasi_complete(wp_wasi *w, wp_exec *x, bool *done, wp_err *err) {
 
 void wp_wasi_cancel(wp_wasi *w) {
     w->waiting = false;
-    w->nwait = 0;
+    w->wait.n = 0;
     w->deadline = WP_WASI_NO_DEADLINE;
     wp__wasi_poll_done(w);
 }
