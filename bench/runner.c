@@ -19,6 +19,7 @@ typedef struct options {
     int runs;           /* best of this many timed calls per side */
     double max_seconds; /* stop repeating the engine side once it has run this long */
     bool wabt;          /* also time wasm-interp */
+    bool fuel;          /* run the engine with store fuel (the metered code) */
     const char *dir;
 } options;
 
@@ -139,8 +140,9 @@ static wp_status engine_run(const char *path, int32_t n, const options *opts, ti
     wp_exec *x = NULL;
     wp_func *f = NULL;
     wp_status st = decode_file(path, &m, &t->load_ms, err);
+    wp_store_config cfg = {.fuel = opts->fuel ? UINT64_MAX : 0};
     if (st == WP_OK)
-        st = wp_store_new(NULL, &s, err);
+        st = wp_store_new(&cfg, &s, err);
     if (st == WP_OK)
         st = wp_instance_new(s, m, NULL, 0, &inst, err);
     if (st == WP_OK)
@@ -298,10 +300,11 @@ static void print_summary(const tally *tl) {
 /* ---- Arguments ---------------------------------------------------------------------------- */
 
 static void usage(void) {
-    fprintf(stderr, "usage: bench-runner [-r RUNS] [-t SECONDS] [-w] DIR NAME=N...\n"
+    fprintf(stderr, "usage: bench-runner [-r RUNS] [-t SECONDS] [-w] [-f] DIR NAME=N...\n"
                     "  -r RUNS     best of RUNS timed runs on each side (default 3)\n"
                     "  -t SECONDS  stop repeating the engine side after this long (default 10)\n"
-                    "  -w          also time wabt's wasm-interp on DIR/NAME.wabt.wasm\n");
+                    "  -w          also time wabt's wasm-interp on DIR/NAME.wabt.wasm\n"
+                    "  -f          give the engine's store fuel: times the metered code\n");
 }
 
 /* Parses the options; returns the index of DIR in argv, or 0 on a usage error. */
@@ -310,6 +313,8 @@ static int parse_options(int argc, char **argv, options *opts) {
     for (; i < argc && argv[i][0] == '-'; i++) {
         if (strcmp(argv[i], "-w") == 0)
             opts->wabt = true;
+        else if (strcmp(argv[i], "-f") == 0)
+            opts->fuel = true;
         else if (strcmp(argv[i], "-r") == 0 && i + 1 < argc)
             opts->runs = atoi(argv[++i]);
         else if (strcmp(argv[i], "-t") == 0 && i + 1 < argc)

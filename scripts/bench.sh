@@ -7,6 +7,7 @@
 #        BENCH_ONLY="a b"   run only these programs
 #        BENCH_WABT=1       add a column for wabt's wasm-interp (slow: about 30 minutes)
 #        BENCH_SMOKE=1      tiny sizes, one run: checks results, measures nothing
+#        BENCH_FUEL=1       run the engine with fuel (the metered code limits.max_fuel runs)
 # Exit 1 if something could not be built or a program gave a wrong result, else 0.
 set -eu
 
@@ -104,6 +105,8 @@ echo "$PROGRAMS" | {
     [ -f "$build/CMakeCache.txt" ] || cmake -S "$root" -B "$build" >/dev/null
     cmake --build "$build" --target bench-runner >"$build/bench/build.log" 2>&1 ||
         { tail -n 30 "$build/bench/build.log" >&2; die "cannot build bench-runner"; }
+    fuel=
+    [ -n "${BENCH_FUEL:-}" ] && fuel=-f
     # shellcheck disable=SC2086
-    exec "$build/bench/bench-runner" -r "$runs" $wabt "$out" $args
+    exec "$build/bench/bench-runner" -r "$runs" $wabt $fuel "$out" $args
 }

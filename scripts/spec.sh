@@ -9,7 +9,8 @@
 # Environment: SHARED (default ../shared beside the repository), SPEC_VERBOSE=1 (print every
 #   failure), SPEC_JOBS (parallel files; default: the number of cores), SPEC_FILE_TIMEOUT
 #   (seconds per file before it is killed, default 600), SPEC_TIME_LIMIT (seconds per call),
-#   SPEC_SIMD=1 (run the simd_*.wast files too).
+#   SPEC_SIMD=1 (run the simd_*.wast files too), SPEC_FUEL (give each script's store that much
+#   fuel, so that the metered code runs the suite; `make asan` does).
 set -u
 
 # The one switch for SIMD: while 0, simd_*.wast files are counted as skipped. Set it to 1 here
@@ -67,6 +68,7 @@ run_one() {
     set -- "$json"
     [ "${SPEC_VERBOSE:-0}" = 1 ] && set -- -v "$@"
     [ -n "${SPEC_TIME_LIMIT:-}" ] && set -- -t "$SPEC_TIME_LIMIT" "$@"
+    [ -n "${SPEC_FUEL:-}" ] && set -- -f "$SPEC_FUEL" "$@"
     limit=${SPEC_FILE_TIMEOUT:-600}
     # The braces keep the shell's own "Segmentation fault" notice out of the output: the
     # runner reports where it crashed on its stderr, shown below.

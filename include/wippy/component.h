@@ -223,6 +223,11 @@ WP_API const char *wp_component_import_name(const wp_component *c, uint32_t i);
 WP_API uint32_t wp_component_export_func_count(const wp_component *c);
 WP_API const char *wp_component_export_func_name(const wp_component *c, uint32_t i);
 
+/* The core modules the component holds, nested components' included, each once (a module
+ * may be instantiated any number of times, or never). Borrowed from c. */
+WP_API uint32_t wp_component_module_count(const wp_component *c);
+WP_API const wp_module *wp_component_module(const wp_component *c, uint32_t i);
+
 /* ---- Host interfaces (what wasi:* and other hosts implement) ------------------------------- */
 
 /* Values a host function sees are lifted by the runtime from the component's own declared

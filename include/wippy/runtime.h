@@ -119,7 +119,7 @@ WP_API void wp_proc_free(wp_proc *p);
 /* Limits of one WASM process. Zero means "none" or the engine's default. */
 typedef struct wp_wasm_limits {
     uint64_t max_execution_ms; /* wall clock from the first step; enforced by the host */
-    uint64_t fuel;             /* reductions (calls and loop back-edges) for the whole run */
+    uint64_t fuel;             /* wasm instructions for the whole run */
     uint32_t max_memory_pages; /* per memory, 64 KiB pages */
     uint32_t max_call_depth;   /* wasm frames */
 } wp_wasm_limits;
@@ -173,7 +173,11 @@ typedef struct wp_component_config {
 /* The component behaviour: config is a wp_component_config. Init opens the WASI 0.2 context;
  * the first step instantiates the component, lowers the arguments and begins the call; host
  * calls that block (wasi:io/poll, blocking stream calls) park the process (its wait is theirs).
- * The result: the lifted value, an error of kind WP_ERR_TRAP on a trap, or a command's status. */
+ * The result: the lifted value, an error of kind WP_ERR_TRAP on a trap, or a command's status.
+ * Limits as for wp_wasm_behavior: a core module whose memory starts above max_memory_pages fails
+ * the first step (WP_ERR_NOMEM naming limits.max_memory_mb), fuel and call-depth traps name
+ * their limit. Reserve: the memory ceilings of each core module the component holds, once per
+ * module. */
 WP_API const wp_behavior *wp_component_behavior(void);
 
 /* True if method names wasi:cli/run's run ("wasi:cli/run@0.2.3#run", "wasi:cli/run#run"). */

@@ -162,9 +162,15 @@ typedef struct wp_store_config {
     uint32_t max_table_elems;  /* per table; default WP_DEFAULT_MAX_TABLE_ELEMS */
     uint32_t max_call_depth;   /* wasm frames per exec; default WP_DEFAULT_CALL_DEPTH */
     size_t max_stack_bytes;    /* value stack per exec; default WP_DEFAULT_STACK_BYTES */
-    uint64_t fuel;             /* reductions for the store's lifetime; 0 = unlimited */
+    uint64_t fuel;             /* wasm instructions for the store's lifetime; 0 = unlimited */
     size_t max_heap_bytes;     /* engine allocations of the store; 0 = unlimited */
 } wp_store_config;
+/* Fuel counts every wasm instruction executed ('end' and 'else' are not instructions). It is
+ * charged a straight-line run at a time, before the run starts: a call traps with
+ * WP_TRAP_FUEL, before running them, on the first run whose instructions exceed what is left,
+ * so a call that needs exactly the fuel left completes. Host functions cost their call
+ * instruction only. A store with fuel runs a metered translation of each module (made once per
+ * module, on first use). */
 
 /* cfg may be NULL for defaults. *out is owned by the caller; release with wp_store_free().
  * Fails: WP_ERR_NOMEM. */

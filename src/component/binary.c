@@ -1410,3 +1410,9 @@ uint32_t wp_component_export_func_count(const wp_component *c) { return c->nexpo
 const char *wp_component_export_func_name(const wp_component *c, uint32_t i) {
     return i < c->nexport_funcs ? c->export_funcs[i] : NULL;
 }
+
+uint32_t wp_component_module_count(const wp_component *c) { return c->nmodules; }
+
+const wp_module *wp_component_module(const wp_component *c, uint32_t i) {
+    return i < c->nmodules ? c->modules[i] : NULL;
+}

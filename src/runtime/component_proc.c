@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "proc_limits.h"
 #include "wippy/runtime.h"
 #include "wippy/wasi2.h"
 
@@ -14,6 +15,7 @@ typedef struct comp_proc {
     bool command;            /* wasi:cli/run: arguments went into argv, result is a status */
     wp_wasi2 *wasi;
     wp_comp_linker *linker;
+    wp_store_config store_cfg; /* from the entry's limits */
     wp_store *store;
     wp_exec *exec;
     wp_comp_inst *inst;
@@ -138,10 +140,16 @@ static wp_status comp_init(const void *config, const wp_value *args, uint32_t na
 /* ---- Steps ------------------------------------------------------------------------------- */
 
 static wp_status start(comp_proc *cp, wp_err *err) {
-    wp_store_config sc = {.fuel = cp->cfg->limits.fuel,
-                          .max_memory_pages = cp->cfg->limits.max_memory_pages,
-                          .max_call_depth = cp->cfg->limits.max_call_depth};
-    wp_status st = wp_store_new(&sc, &cp->store, err);
+    const wp_wasm_limits *lim = &cp->cfg->limits;
+    cp->store_cfg = (wp_store_config){.fuel = lim->fuel,
+                                      .max_memory_pages = lim->max_memory_pages,
+                                      .max_call_depth = lim->max_call_depth};
+    wp_status st = WP_OK;
+    for (uint32_t i = 0; st == WP_OK && i < wp_component_module_count(cp->component); i++)
+        st = wp__check_memory_limit(wp_component_module(cp->component, i),
+                                    lim->max_memory_pages, err);
+    if (st == WP_OK)
+        st = wp_store_new(&cp->store_cfg, &cp->store, err);
     if (st == WP_OK)
         st = wp_exec_new(cp->store, &cp->exec, err);
     if (st == WP_OK)
@@ -180,7 +188,7 @@ static void trap_result(comp_proc *cp, wp_value *result) {
         snprintf(msg, sizeof msg, "exit(%" PRId32 ") during %s: the call ended without its "
                  "result", t->exit_code, cp->cfg->method);
     else
-        snprintf(msg, sizeof msg, "%s", t->msg);
+        wp__trap_text(t, &cp->store_cfg, msg, sizeof msg);
     if (wp_value_error(result, WP_ERR_TRAP, msg, NULL) != WP_OK)
         *result = wp_value_nil();
 }
@@ -244,6 +252,17 @@ static void comp_cancel(void *state) {
     cp->finished = true;
 }
 
+/* What a component process reserves on its host: the memory ceilings of each core module it
+ * holds, counted once per module. */
+static uint64_t comp_reserve(const void *config) {
+    const wp_component_config *cfg = config;
+    uint64_t bytes = 0;
+    for (uint32_t i = 0; i < wp_component_module_count(cfg->component); i++)
+        bytes += wp__module_reserve(wp_component_module(cfg->component, i),
+                                    cfg->limits.max_memory_pages);
+    return bytes;
+}
+
 static const wp_behavior COMPONENT_BEHAVIOR = {
     .name = "process.wasm",
     .init = comp_init,
@@ -252,6 +271,7 @@ static const wp_behavior COMPONENT_BEHAVIOR = {
     .wake = comp_wake,
     .cancel = comp_cancel,
     .close = comp_close,
+    .reserve = comp_reserve,
 };
 
 const wp_behavior *wp_component_behavior(void) { return &COMPONENT_BEHAVIOR; }

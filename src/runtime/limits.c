@@ -3,6 +3,7 @@
 #include <inttypes.h>
 
 #include "internal.h"
+#include "proc_limits.h"
 
 #define KIB 1024u
 
@@ -49,3 +50,57 @@ void wp__host_release(wp_host *h, uint64_t reserved) {
 uint32_t wp_host_count(const wp_host *h) { return atomic_load(&((wp_host *)h)->nprocs); }
 
 uint64_t wp_host_reserved(const wp_host *h) { return atomic_load(&((wp_host *)h)->reserved); }
+
+/* ---- A process's memory and its limits ----------------------------------------------------- */
+
+#define PAGES_PER_MIB ((1u << 20) / WP_PAGE_SIZE)
+
+static uint32_t imported_memories(const wp_module *m) {
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < wp_module_import_count(m); i++) {
+        wp_import_desc d;
+        wp_module_import(m, i, &d);
+        n += d.kind == WP_EXTERN_MEMORY;
+    }
+    return n;
+}
+
+/* The most pages memory 'lim' can reach in a process limited to max pages (0: no limit):
+ * with a limit, its ceiling; without one, only its initial size, as growth is unbounded. */
+static uint64_t memory_ceiling(wp_limits lim, uint32_t max) {
+    if (max == 0)
+        return lim.min;
+    uint64_t top = lim.has_max && lim.max < max ? lim.max : max;
+    return top > lim.min ? top : lim.min;
+}
+
+uint64_t wp__module_reserve(const wp_module *m, uint32_t max_pages) {
+    uint64_t pages = 0;
+    for (uint32_t i = imported_memories(m); i < wp_module_memory_count(m); i++)
+        pages += memory_ceiling(wp_module_memory_limits(m, i), max_pages);
+    return pages * WP_PAGE_SIZE;
+}
+
+wp_status wp__check_memory_limit(const wp_module *m, uint32_t max_pages, wp_err *err) {
+    uint32_t n = wp_module_memory_count(m);
+    for (uint32_t i = imported_memories(m); max_pages && i < n; i++) {
+        wp_limits lim = wp_module_memory_limits(m, i);
+        if (lim.min > max_pages)
+            return wp_err_set(err, WP_ERR_NOMEM,
+                              "memory %" PRIu32 " needs %" PRIu32 " pages (%" PRIu32
+                              " KiB) at instantiation, over limits.max_memory_mb (%" PRIu32
+                              " MiB)",
+                              i, lim.min, lim.min * (WP_PAGE_SIZE / KIB), max_pages / PAGES_PER_MIB);
+    }
+    return WP_OK;
+}
+
+void wp__trap_text(const wp_trap *t, const wp_store_config *cfg, char *buf, size_t size) {
+    if (t->kind == WP_TRAP_FUEL && cfg->fuel)
+        snprintf(buf, size, "%s (limits.max_fuel: %" PRIu64 ")", t->msg, cfg->fuel);
+    else if (t->kind == WP_TRAP_STACK_EXHAUSTED && cfg->max_call_depth)
+        snprintf(buf, size, "%s (limits.max_stack: %" PRIu32 " frames)", t->msg,
+                 cfg->max_call_depth);
+    else
+        snprintf(buf, size, "%s", t->msg);
+}

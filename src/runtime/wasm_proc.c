@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "funcs_host.h"
+#include "proc_limits.h"
 #include "wippy/runtime.h"
 
 typedef enum phase {
@@ -157,52 +158,10 @@ static wp_status wasm_init(const void *config, const wp_value *args, uint32_t na
 
 /* ---- Memory: the host's reservation, the process's limit --------------------------------- */
 
-#define PAGES_PER_MIB ((1u << 20) / WP_PAGE_SIZE)
-
-static uint32_t imported_memories(const wp_module *m) {
-    uint32_t n = 0;
-    for (uint32_t i = 0; i < wp_module_import_count(m); i++) {
-        wp_import_desc d;
-        wp_module_import(m, i, &d);
-        n += d.kind == WP_EXTERN_MEMORY;
-    }
-    return n;
-}
-
-/* The most pages memory 'lim' can reach in a process limited to max pages (0: no limit):
- * with a limit, its ceiling; without one, only its initial size, as growth is unbounded. */
-static uint64_t memory_ceiling(wp_limits lim, uint32_t max) {
-    if (max == 0)
-        return lim.min;
-    uint64_t top = lim.has_max && lim.max < max ? lim.max : max;
-    return top > lim.min ? top : lim.min;
-}
-
 /* What a process of config reserves on its host: the ceilings of its module's own memories. */
 static uint64_t wasm_reserve(const void *config) {
     const wp_wasm_config *cfg = config;
-    uint64_t pages = 0;
-    for (uint32_t i = imported_memories(cfg->module); i < wp_module_memory_count(cfg->module); i++)
-        pages += memory_ceiling(wp_module_memory_limits(cfg->module, i),
-                                cfg->limits.max_memory_pages);
-    return pages * WP_PAGE_SIZE;
-}
-
-/* A module whose memories start larger than limits.max_memory_mb is refused before the store
- * maps anything, with the limit named (the store's own check would only count pages). */
-static wp_status check_memory_limit(const wasm_proc *wp, wp_err *err) {
-    uint32_t max = wp->store_cfg.max_memory_pages;
-    uint32_t n = wp_module_memory_count(wp->module);
-    for (uint32_t i = imported_memories(wp->module); max && i < n; i++) {
-        wp_limits lim = wp_module_memory_limits(wp->module, i);
-        if (lim.min > max)
-            return wp_err_set(err, WP_ERR_NOMEM,
-                              "memory %" PRIu32 " needs %" PRIu32 " pages (%" PRIu32
-                              " KiB) at instantiation, over limits.max_memory_mb (%" PRIu32
-                              " MiB)",
-                              i, lim.min, lim.min * (WP_PAGE_SIZE / 1024u), max / PAGES_PER_MIB);
-    }
-    return WP_OK;
+    return wp__module_reserve(cfg->module, cfg->limits.max_memory_pages);
 }
 
 /* ---- Instantiation and phases ------------------------------------------------------------ */
@@ -333,7 +292,7 @@ static wp_status begin_next(wasm_proc *wp, phase done, wp_err *err) {
 }
 
 static wp_status instantiate(wasm_proc *wp, wp_err *err) {
-    wp_status st = check_memory_limit(wp, err);
+    wp_status st = wp__check_memory_limit(wp->module, wp->store_cfg.max_memory_pages, err);
     if (st == WP_OK)
         st = wp_store_new(&wp->store_cfg, &wp->store, err);
     if (st == WP_OK)
@@ -423,14 +382,8 @@ static void trap_result(const wasm_proc *wp, wp_value *result) {
     if (t->kind == WP_TRAP_EXIT) /* a method has a result to return: leaving is a failure */
         snprintf(msg, sizeof msg, "proc_exit(%" PRId32 ") during %s: the call ended without "
                  "its result", t->exit_code, wp->ph == PH_CALL ? wp->method : "initialisation");
-    else if (t->kind == WP_TRAP_FUEL && wp->store_cfg.fuel)
-        snprintf(msg, sizeof msg, "%s (limits.max_fuel: %" PRIu64 ")", t->msg,
-                 wp->store_cfg.fuel);
-    else if (t->kind == WP_TRAP_STACK_EXHAUSTED && wp->store_cfg.max_call_depth)
-        snprintf(msg, sizeof msg, "%s (limits.max_stack: %" PRIu32 " frames)", t->msg,
-                 wp->store_cfg.max_call_depth);
     else
-        snprintf(msg, sizeof msg, "%s", t->msg);
+        wp__trap_text(t, &wp->store_cfg, msg, sizeof msg);
     if (wp_value_error(result, WP_ERR_TRAP, msg, NULL) != WP_OK)
         *result = wp_value_nil();
 }

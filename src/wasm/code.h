@@ -122,6 +122,7 @@ typedef union wp_cell {
 
 /* Every other internal instruction, with its operand cells. */
 #define WP_IOPS_MISC(X)                                                                            \
+    X(FUEL)          /* n: spends n instructions of the store's fuel (metered code only) */    \
     X(UNREACHABLE)   /* */                                                                         \
     X(JMP)           /* target */                                                                  \
     X(JMP_NZ)        /* slot (i32), target */                                                      \

@@ -413,11 +413,18 @@ static wp_status compile_func(comp *c, wp_code **codes, uint32_t fi) {
     memset(c->zero, 0, t->nparams);
     memset(c->zero + t->nparams, 1, fd->nlocals + 1);
     wp__flow_push_frame(c, F_FUNC, 0, t->nresults);
+    c->fuel_cell = -1;
+    c->fuel_n = 0;
+    meter_run(c);
     bool more = true;
     while (more && !c->failed) {
         uint8_t op = read_u8(c);
+        /* Fuel counts executed instructions; 'end' and 'else' only mark where blocks end. */
+        if (c->reachable && op != WP_OP_END && op != WP_OP_ELSE)
+            c->fuel_n++;
         more = c->reachable ? live_op(c, codes, op) : dead_op(c, op);
     }
+    meter_close(c);
     if (c->failed || !finish(c, code))
         return WP_ERR_NOMEM;
     code->func_index = fi;
@@ -428,28 +435,66 @@ static wp_status compile_func(comp *c, wp_code **codes, uint32_t fi) {
     return WP_OK;
 }
 
-wp_status wp__compile(wp_module *m, wp_err *err) {
+/* Translates every defined function into a new array of codes (one per defined function). */
+static wp_status compile_all(wp_module *m, bool metered, wp_code ***out) {
     uint32_t ndef = m->nfuncs - m->nimported_funcs;
-    if (ndef == 0)
-        return WP_OK;
-    wp_code **codes = wp_heap_calloc(m->heap, ndef, sizeof(wp_code *));
+    wp_code **codes = wp_heap_calloc(m->heap, ndef ? ndef : 1, sizeof(wp_code *));
     if (!codes)
-        return wp_err_set(err, WP_ERR_NOMEM, "compiling: out of memory");
+        return WP_ERR_NOMEM;
     wp_status st = WP_OK;
     /* All code objects exist before any body is compiled, so calls can point at them. */
     for (uint32_t i = 0; i < ndef && st == WP_OK; i++) {
         codes[i] = wp_heap_zalloc(m->heap, sizeof(wp_code));
-        m->funcs[m->nimported_funcs + i].code = codes[i];
         if (!codes[i])
             st = WP_ERR_NOMEM;
     }
-    comp c = {.heap = m->heap, .m = m};
+    comp c = {.heap = m->heap, .m = m, .metered = metered};
     for (uint32_t i = 0; i < ndef && st == WP_OK; i++)
         st = compile_func(&c, codes, m->nimported_funcs + i);
     comp_free(&c);
-    wp_heap_free(m->heap, codes, (size_t)ndef * sizeof(wp_code *));
-    if (st != WP_OK)
-        return wp_err_set(err, st, "compiling: out of memory");
+    if (st != WP_OK) {
+        wp__codes_free(m, codes);
+        return st;
+    }
+    *out = codes;
+    return WP_OK;
+}
+
+void wp__codes_free(const wp_module *m, wp_code **codes) {
+    if (!codes)
+        return;
+    uint32_t ndef = m->nfuncs - m->nimported_funcs;
+    for (uint32_t i = 0; i < ndef; i++)
+        wp__code_free(m->heap, codes[i]);
+    wp_heap_free(m->heap, codes, (size_t)(ndef ? ndef : 1) * sizeof(wp_code *));
+}
+
+wp_status wp__compile(wp_module *m, wp_err *err) {
+    wp_code **codes = NULL;
+    if (compile_all(m, false, &codes) != WP_OK)
+        return wp_err_set(err, WP_ERR_NOMEM, "compiling: out of memory");
+    /* The module owns each code through its funcdecl; the array itself goes. */
+    uint32_t ndef = m->nfuncs - m->nimported_funcs;
+    for (uint32_t i = 0; i < ndef; i++)
+        m->funcs[m->nimported_funcs + i].code = codes[i];
+    wp_heap_free(m->heap, codes, (size_t)(ndef ? ndef : 1) * sizeof(wp_code *));
+    return WP_OK;
+}
+
+wp_status wp__compile_metered(wp_module *m, wp_code *const **out, wp_err *err) {
+    wp_code **have = atomic_load_explicit(&m->metered, memory_order_acquire);
+    if (!have) {
+        wp_code **made = NULL;
+        if (compile_all(m, true, &made) != WP_OK)
+            return wp_err_set(err, WP_ERR_NOMEM, "compiling metered code: out of memory");
+        /* Another thread may have made it meanwhile: the first one published is kept. */
+        if (atomic_compare_exchange_strong_explicit(&m->metered, &have, made,
+                                                    memory_order_acq_rel, memory_order_acquire))
+            have = made;
+        else
+            wp__codes_free(m, made);
+    }
+    *out = have;
     return WP_OK;
 }
 

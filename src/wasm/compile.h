@@ -75,6 +75,13 @@ typedef struct comp {
     int64_t last_start;
     int64_t last_dst;
     int64_t prev_start; /* the instruction before the last one, under the same condition */
+
+    /* Metered code (instruction fuel): each straight-line run starts with FUEL n, where n is
+     * the number of wasm instructions in the run. 'fuel_cell' is the current run's n cell (-1:
+     * none) and 'fuel_n' its instructions so far. */
+    bool metered;
+    int64_t fuel_cell;
+    uint64_t fuel_n;
 } comp;
 
 /* ---- Shared between the compiler's files --------------------------------------------------- */
@@ -141,6 +148,24 @@ static inline void drop_last(comp *c) {
     c->last_start = c->prev_start;
     c->prev_start = -1;
     c->last_dst = -1;
+}
+
+/* Metered code: the current straight-line run ends here (its FUEL gets its count). */
+static inline void meter_close(comp *c) {
+    if (c->fuel_cell >= 0 && !c->failed)
+        c->cells[c->fuel_cell].u = c->fuel_n;
+    c->fuel_cell = -1;
+    c->fuel_n = 0;
+}
+
+/* Metered code: a straight-line run begins here (a label, or the fall-through of a branch). */
+static inline void meter_run(comp *c) {
+    if (!c->metered)
+        return;
+    meter_close(c);
+    emit_op(c, WP_I_FUEL);
+    emit_u(c, 0);
+    c->fuel_cell = c->failed ? -1 : (int64_t)c->ncells - 1;
 }
 
 /* The home slot of stack position 'depth'. */

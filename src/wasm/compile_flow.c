@@ -276,6 +276,7 @@ void wp__flow_block(comp *c, uint8_t kind) {
         bind(c, &f->fixups); /* a label: nothing before it may be fused with what follows */
         f->loop_pc = c->ncells;
         c->entry = false;
+        meter_run(c); /* branches back meet it */
     }
 }
 
@@ -291,6 +292,7 @@ void wp__flow_if(comp *c) {
     cframe *f = wp__flow_push_frame(c, F_IF, np, nr);
     if (f)
         emit_cond_jump(c, &cd, false, &f->else_fixup, -1);
+    meter_run(c);
 }
 
 static void reset_to(comp *c, const cframe *f, uint32_t n) {
@@ -310,6 +312,7 @@ void wp__flow_else(comp *c) {
     f->kind = F_IF;
     f->has_else = true;
     bind(c, &f->else_fixup);
+    meter_run(c);
     reset_to(c, f, f->nparams);
     c->reachable = true;
 }
@@ -323,16 +326,22 @@ bool wp__flow_end(comp *c) {
         c->nfr--;
         return false;
     }
-    if (c->reachable) {
+    bool fell = c->reachable;
+    if (fell) {
         uint8_t kind = f->kind;
         f->kind = F_BLOCK;
         branch_moves(c, f);
         f->kind = kind;
     }
+    /* Only a branch here, or code before that was unreachable, ends the straight-line run. */
+    bool joined = (f->kind == F_IF && !f->has_else && f->else_fixup) ||
+                  (f->kind != F_LOOP && f->fixups);
     if (f->kind == F_IF && !f->has_else)
         bind(c, &f->else_fixup);
     if (f->kind != F_LOOP)
         bind(c, &f->fixups);
+    if (joined || !fell)
+        meter_run(c);
     reset_to(c, f, f->nresults);
     c->nfr--;
     c->reachable = true;
@@ -356,6 +365,7 @@ void wp__flow_br_if(comp *c, uint32_t depth) {
     cond cd = take_cond(c, e);
     if (f->kind != F_FUNC && !needs_moves(c, f)) {
         emit_cond_jump(c, &cd, true, &f->fixups, f->kind == F_LOOP ? (int64_t)f->loop_pc : -1);
+        meter_run(c);
         return;
     }
     uint32_t skip = 0;
@@ -367,6 +377,7 @@ void wp__flow_br_if(comp *c, uint32_t depth) {
         emit_jump(c, f);
     }
     bind(c, &skip);
+    meter_run(c);
 }
 
 /* Fills br_table's target cell 'at' for the label at 'depth'. Targets whose values need

@@ -35,7 +35,6 @@ struct wp_exec {
     uint32_t frames_cap;
     uint32_t max_depth;
     uint32_t depth;       /* frames in use (while a run is in progress: as of its last stop) */
-    uint64_t mark;        /* budget at the last charge to the store's fuel */
     int state;
     uint32_t nesting;   /* nested runs in progress (host -> wasm) */
     uint32_t hosting;   /* host functions in progress: the exec is theirs to call into only
@@ -417,22 +416,6 @@ static wp_memory no_memory;
 
 static wp_memory *mem_of(const wp_instance *inst) {
     return inst->mem0 ? inst->mem0 : &no_memory;
-}
-
-/* Charges the reductions spent since the last charge to the store's fuel. */
-static void charge(wp_exec *x, uint64_t budget) {
-    if (x->store->cfg.fuel)
-        x->store->fuel -= x->mark - budget;
-    x->mark = budget;
-}
-
-/* The budget capped by the fuel left (when the store has fuel), as the new charge mark. */
-static uint64_t refuel(wp_exec *x, uint64_t budget) {
-    const wp_store *s = x->store;
-    if (s->cfg.fuel && budget > s->fuel)
-        budget = s->fuel;
-    x->mark = budget;
-    return budget;
 }
 
 #include "exec_ops.h"

@@ -420,7 +420,6 @@ static wp_run_state interp(wp_exec *x, uint32_t base, uint64_t budget,
     /* Only these change in the loop; few, so that they stay in registers. The rest of the
      * state is in x, read on the cold paths. */
     const bool nested = x->nesting > 0;
-    budget = refuel(x, budget);
     wp_frame *fr = &x->frames[x->depth - 1]; /* the running function's record */
     const wp_cell *pc = x->pc;
     wp_slot *fp = fr->fp;
@@ -892,6 +891,19 @@ dispatch:
     }
 
     /* ---- Control ---- */
+    /* A straight-line run of the metered code (compile.c) is about to execute: charge its
+     * instructions to the store's fuel, all or none. */
+    OP(FUEL) {
+        uint64_t *fuel = &x->store->fuel;
+        if (WP_UNLIKELY(*fuel < IM(1))) {
+            tk = WP_TRAP_FUEL;
+            goto trap;
+        }
+        *fuel -= IM(1);
+        pc += 2;
+        NEXT();
+    }
+
     OP(UNREACHABLE) {
         tk = WP_TRAP_UNREACHABLE;
         goto trap;
@@ -1063,13 +1075,10 @@ call_host_fn : {
     size_t at = (size_t)(nfp - x->stack);
     x->depth = (uint32_t)(fr - x->frames) + 1;
     x->host_top = (size_t)(fp - x->stack) + fr->code->nslots;
-    charge(x, budget);
     wp_host_result r = call_host(x, fn, at, inst);
-    /* The host may have run nested calls: the stack and frames may have moved, fuel may be
-     * spent. */
+    /* The host may have run nested calls: the stack and frames may have moved. */
     fr = &x->frames[x->depth - 1];
     fp = fr->fp;
-    budget = refuel(x, budget);
     mbase = mem->base;
     msize = mem->size;
     if (r == WP_HOST_OK) {
@@ -1103,15 +1112,13 @@ trap_elem:
     set_trap(x, tk, trap_index, fr->code, inst);
     set_backtrace(x, (uint32_t)(fr - x->frames) + 1, NULL);
 trap_set:
-    charge(x, budget);
     x->depth = base;
     if (!nested)
         x->state = X_IDLE;
     return WP_RUN_TRAP;
 
 out_of_budget:
-    charge(x, budget);
-    if ((x->store->cfg.fuel && x->store->fuel == 0) || nested) {
+    if (nested) { /* a nested run has no slice (unlimited): 2^64 reductions spent */
         tk = WP_TRAP_FUEL;
         goto trap;
     }
@@ -1120,7 +1127,6 @@ out_of_budget:
     return WP_RUN_BUDGET;
 
 done:
-    charge(x, budget);
     x->depth = base;
     if (!nested)
         x->state = X_DONE;

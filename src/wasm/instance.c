@@ -294,16 +294,25 @@ static void link_imports(wp_instance *in, const wp_extern *imports) {
     }
 }
 
-static void init_funcs(wp_instance *in) {
-    const wp_module *m = in->module;
+/* A store with fuel runs the module's metered code (instructions counted), any other the
+ * plain code. */
+static wp_status init_funcs(wp_instance *in, wp_err *err) {
+    wp_module *m = in->module;
+    struct wp_code *const *metered = NULL;
+    if (in->store->cfg.fuel) {
+        wp_status st = wp__compile_metered(m, &metered, err);
+        if (st != WP_OK)
+            return st;
+    }
     for (uint32_t i = m->nimported_funcs; i < m->nfuncs; i++) {
         wp_func *f = in->funcs[i];
         f->type = wp__func_type(m, i);
         f->inst = in;
         f->index = i;
-        f->code = m->funcs[i].code;
+        f->code = metered ? metered[i - m->nimported_funcs] : m->funcs[i].code;
         f->store = in->store;
     }
+    return WP_OK;
 }
 
 static wp_status create_tables(wp_instance *in, wp_err *err) {
@@ -422,8 +431,9 @@ static wp_status instance_create(wp_store *s, wp_module *m, const wp_extern *imp
     if (st != WP_OK)
         return st;
     link_imports(in, imports);
-    init_funcs(in);
-    st = create_tables(in, err);
+    st = init_funcs(in, err);
+    if (st == WP_OK)
+        st = create_tables(in, err);
     if (st == WP_OK)
         st = create_memories(in, err);
     if (st != WP_OK) {

@@ -205,6 +205,10 @@ struct wp_module {
     /* Functions referenced outside function bodies (exports, element segments, global
      * initialisers): the only ones ref.func may name in a body. One flag per function. */
     uint8_t *func_declared;
+
+    /* The metered translation (instruction fuel), made on first use by a store with fuel and
+     * then shared: one code per defined function. See wp__compile_metered. */
+    _Atomic(struct wp_code **) metered;
 };
 
 /* Decodes the binary into a new module (refcount 1): sections, index spaces, constant
@@ -222,6 +226,16 @@ wp_status wp__validate(const wp_module *m, wp_err *err);
 /* Translates every defined function of a validated module into internal code, setting
  * funcs[i].code. Fails only with WP_ERR_NOMEM (or WP_ERR_UNSUPPORTED). */
 wp_status wp__compile(wp_module *m, wp_err *err);
+
+/* The metered translation of a validated module (*out: one code per defined function, owned by
+ * the module): the same code with a FUEL instruction at the head of every straight-line run,
+ * charging the run's wasm instructions. Made on the first call, from any thread, and kept.
+ * Fails only with WP_ERR_NOMEM. */
+wp_status wp__compile_metered(wp_module *m, struct wp_code *const **out, wp_err *err);
+
+/* Frees an array of codes made by wp__compile_metered (every defined function's, then the
+ * array). Accepts NULL. */
+void wp__codes_free(const wp_module *m, struct wp_code **codes);
 
 /* Frees one function's internal code (called by wp__module_destroy). Accepts NULL. */
 void wp__code_free(wp_heap *heap, struct wp_code *code);

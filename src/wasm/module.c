@@ -58,6 +58,7 @@ void wp__module_destroy(wp_module *m) {
     if (!m)
         return;
     wp_heap *h = m->heap;
+    wp__codes_free(m, atomic_load(&m->metered));
     free_funcs(m);
     free_types(m);
     for (uint32_t i = 0; i < m->nelems; i++)

@@ -2,14 +2,15 @@
 # component.sh: components through the real wippy: the seed's example (a Lua command doing
 # process.spawn_monitored of a component exporting compute(u32, u32), arguments 6 and 7,
 # receives 42), values as Lua tables, 200 sleeping components parked on 2 workers, import
-# gating and the unused-import stub, a wasi:cli/run command under `wippy run` and under
+# gating and the unused-import stub, the entry limits of components and host.max_memory_mb
+# counting them, a wasi:cli/run command under `wippy run` and under
 # `wippy exec` with the same output as `jco run`. Fixtures: <build>/component (jco).
 . "$(dirname "$0")/lib.sh"
 CDIR=$BUILD/component
 JCO=$SRC/tests/component/node_modules/.bin/jco
 # jco runs on the Node.js pinned beside it (Debian 12's is too old for it).
 PATH=$SRC/tests/component/node_modules/.bin:$PATH
-for f in compute shapes wasi2_sleep cmd_hello; do
+for f in compute shapes wasi2_sleep cmd_hello limits_guest; do
     if [ ! -f "$CDIR/$f.wasm" ]; then
         if [ -f "$SRC/tests/component/.npm-unreachable" ]; then
             echo "SKIPPED: component fixtures missing and npm unreachable"
@@ -22,7 +23,7 @@ done
 
 P=$(project component)
 cp "$SRC"/tests/integration/lua/seed.lua "$SRC"/tests/integration/component/*.lua "$P/src/"
-for f in compute shapes wasi2_sleep cmd_hello; do
+for f in compute shapes wasi2_sleep cmd_hello limits_guest; do
     cp "$CDIR/$f.wasm" "$P/wasm/"
 done
 
@@ -46,11 +47,24 @@ entries:
   - name: workers
     kind: process.host
     host: {workers: 2}
+  - name: tight
+    kind: process.host
+    host: {workers: 1, max_memory_mb: 8}
   - name: bin
     kind: fs.directory
     directory: ./wasm
 EOF2
     comp compute compute compute
+    comp c_fuel_exact limits_guest count
+    printf '    limits: {max_fuel: 92}\n'  # count(10): 9 * 10 + 2 instructions
+    comp c_fuel_short limits_guest count
+    printf '    limits: {max_fuel: 91}\n'
+    comp c_deep limits_guest deep
+    printf '    limits: {max_stack: 50}\n'
+    comp c_big limits_guest count
+    printf '    limits: {max_memory_mb: 1}\n'
+    comp c_nap limits_guest sleep "wasi:clocks, wasi:poll"
+    printf '    limits: {max_memory_mb: 2}\n'
     for m in make-point point-x classify half flip count; do
         comp "$(echo $m | tr - _)" shapes "$m"
     done
@@ -64,6 +78,7 @@ EOF2
     lua_cmd shapes shapes.lua
     lua_cmd sleepers sleepers.lua
     lua_cmd ungated ungated.lua
+    lua_cmd climits climits.lua
 } >"$P/src/_index.yaml"
 
 run "$P" run seed
@@ -76,6 +91,21 @@ check_eq "200 sleeping components on 2 workers park and all wake" "$out:$err:$rc
 run "$P" run ungated
 check_eq "an import group the entry does not list is a stub naming the function" \
     "$out:$err:$rc" "ok::0"
+
+# (function indices count the core module's three imports first: count is 4, deep 5)
+run "$P" run climits
+check_eq "component limits: status" "$rc:$err" "0:"
+check_contains "max_fuel counts a component's instructions: exactly enough completes" "$out" \
+    "app:c_fuel_exact: value 55"
+check_contains "max_fuel counts a component's instructions: one short traps, naming it" "$out" \
+    "app:c_fuel_short: TRAP: fuel exhausted in func 4 (limits.max_fuel: 91)"
+check_contains "max_stack stops a component's recursion, naming it" "$out" \
+    "app:c_deep: TRAP: call stack exhausted in function 'deep' (func 5) (limits.max_stack: 50 frames)"
+check_contains "max_memory_mb refuses a component whose memory starts larger" "$out" \
+    "app:c_big: NOMEM: memory 0 needs 17 pages (1088 KiB) at instantiation, over limits.max_memory_mb (1 MiB)"
+check_contains "host.max_memory_mb counts what component processes reserve" "$out" \
+    "tight: NOMEM: host app:tight is out of memory for one more process: it reserves 2048 KiB, 8192 of the host's 8192 KiB are reserved"
+check_contains "host.max_memory_mb: room comes back after the exits" "$out" "room: 1"
 
 run "$P" run hello extra
 check_eq "wasi:cli/run under wippy run: status" "$rc" 0

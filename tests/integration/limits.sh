@@ -14,6 +14,15 @@ guests "$P" compute sleeper spin boom # tests/integration/guests/*.wat
 wat "$P" recurse <<'EOF'
 (module (func $r (export "recurse") (result i32) (i32.add (call $r) (i32.const 1))))
 EOF
+# count(n): n + (n-1) + ... + 1, in 9n + 2 instructions: 'loop'; per iteration local.get,
+# local.get, i32.add, local.set, local.get, i32.const, i32.sub, local.tee, br_if; local.get.
+wat "$P" count <<'EOF'
+(module (func (export "count") (param $n i32) (result i32) (local $s i32)
+  (loop $l
+    (local.set $s (i32.add (local.get $s) (local.get $n)))
+    (br_if $l (local.tee $n (i32.sub (local.get $n) (i32.const 1)))))
+  (local.get $s)))
+EOF
 # grow: grows one page at a time until memory.grow says -1; returns the size in pages.
 wat "$P" grow <<'EOF'
 (module (memory 1)
@@ -121,6 +130,8 @@ EOF
     wasm_entry spin spin spin "" "max_execution_ms: 100"
     wasm_entry spin_short_limit spin spin "" "max_execution_ms: 20"
     wasm_entry fuel spin spin "" "max_fuel: 10000"
+    wasm_entry fuel_exact count count "" "max_fuel: 92"  # count(10): 9 * 10 + 2
+    wasm_entry fuel_short count count "" "max_fuel: 91"
     wasm_entry deep recurse recurse "" "max_stack: 100"
     wasm_entry deep_default recurse recurse ""
     wasm_entry grow grow grow "" "max_memory_mb: 2"
@@ -150,6 +161,10 @@ check_contains "max_execution_ms counts time asleep" "$out" \
     "nap_long: TIMEOUT: execution exceeded max_execution_ms (100 ms)"
 check_contains "max_fuel: exhaustion traps, naming the limit" "$out" "fuel: TRAP: fuel exhausted"
 check_contains "max_fuel: the limit in the message" "$out" "(limits.max_fuel: 10000)"
+check_contains "max_fuel counts instructions: exactly enough completes" "$out" \
+    "fuel_exact: value 55"
+check_contains "max_fuel counts instructions: one short traps" "$out" \
+    "fuel_short: TRAP: fuel exhausted in func 0 (limits.max_fuel: 91)"
 check_contains "max_stack: exhaustion traps, naming the limit" "$out" \
     "deep: TRAP: call stack exhausted"
 check_contains "max_stack: the limit in the message" "$out" "(limits.max_stack: 100 frames)"

@@ -12,6 +12,7 @@ typedef struct options {
     bool verbose;         /* print each failure, and the messages of rejected modules */
     bool count_only;      /* print the number of counted commands and stop */
     double time_limit_s;  /* per call */
+    uint64_t fuel;        /* the store's fuel (0: none): runs the metered code */
 } options;
 
 /* What a crash report needs, kept where a signal handler can read it. One script per process
@@ -85,11 +86,12 @@ static void catch_fatal_signals(void) {
 }
 
 static int usage(void) {
-    fprintf(stderr, "usage: spec-runner [-v] [-t SECONDS] FILE.json\n"
+    fprintf(stderr, "usage: spec-runner [-v] [-t SECONDS] [-f FUEL] FILE.json\n"
                     "       spec-runner --count FILE.json\n"
                     "Runs a wast2json script; its module files are read next to it.\n"
                     "  -v          print each failure (and the messages of rejected modules)\n"
                     "  -t SECONDS  wall-clock limit of one call (default %.0f)\n"
+                    "  -f FUEL     give the store FUEL instructions (runs the metered code)\n"
                     "  --count     print how many commands count (all but register)\n",
                     SPEC_TIME_LIMIT_S);
     return 2;
@@ -108,6 +110,10 @@ static bool parse_options(int argc, char **argv, options *o) {
         } else if (strcmp(a, "-t") == 0 && i + 1 < argc) {
             o->time_limit_s = strtod(argv[++i], &end);
             if (*end || o->time_limit_s <= 0)
+                return false;
+        } else if (strcmp(a, "-f") == 0 && i + 1 < argc) {
+            o->fuel = strtoull(argv[++i], &end, 10);
+            if (*end || o->fuel == 0)
                 return false;
         } else if (a[0] != '-' && !o->json) {
             o->json = a;
@@ -190,7 +196,7 @@ static void run_script(const options *o, const spec_json *commands) {
     wp_err err;
     if (!dir) {
         fprintf(stderr, "spec-runner: out of memory\n");
-    } else if (spec_session_init(&ss, dir, &err) != WP_OK) {
+    } else if (spec_session_init(&ss, dir, o->fuel, &err) != WP_OK) {
         fprintf(stderr, "spec-runner: %s: cannot set up a store: %s\n", progress.source,
                 err.msg);
     } else {

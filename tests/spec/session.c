@@ -7,11 +7,12 @@
 #include <string.h>
 #include <time.h>
 
-wp_status spec_session_init(spec_session *ss, const char *dir, wp_err *err) {
+wp_status spec_session_init(spec_session *ss, const char *dir, uint64_t fuel, wp_err *err) {
     memset(ss, 0, sizeof *ss);
     ss->dir = dir;
     ss->time_limit_s = SPEC_TIME_LIMIT_S;
-    wp_status st = wp_store_new(NULL, &ss->store, err);
+    wp_store_config cfg = {.fuel = fuel};
+    wp_status st = wp_store_new(&cfg, &ss->store, err);
     if (st == WP_OK)
         st = wp_exec_new(ss->store, &ss->exec, err);
     if (st == WP_OK)

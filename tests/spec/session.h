@@ -47,9 +47,9 @@ typedef struct spec_run {
     char msg[WP_ERR_MSG_MAX];
 } spec_run;
 
-/* Creates the store, the exec and the spectest module. dir is borrowed. On failure nothing
- * is left allocated. Fails: what the engine fails with. */
-wp_status spec_session_init(spec_session *ss, const char *dir, wp_err *err);
+/* Creates the store (with fuel, if not 0), the exec and the spectest module. dir is borrowed.
+ * On failure nothing is left allocated. Fails: what the engine fails with. */
+wp_status spec_session_init(spec_session *ss, const char *dir, uint64_t fuel, wp_err *err);
 
 /* Frees the store (and so every instance) and the names. Accepts a zeroed session. */
 void spec_session_free(spec_session *ss);

@@ -618,23 +618,51 @@ static void test_budget(void) {
     teardown(&e);
 }
 
+/* spin(n) executes 1 + 9n + 1 instructions: 'loop'; per iteration local.get, i32.const,
+ * i32.add, local.set, local.get, i32.const, i32.sub, local.tee, br_if; then local.get. */
+static uint64_t spin_cost(uint64_t n) { return 1 + 9 * n + 1; }
+
 static void test_fuel(void) {
     env e;
-    wp_store_config cfg = {.fuel = 500};
+    wp_store_config cfg = {.fuel = 1000};
     if (!setup_traps(&e, &cfg))
         return;
     CHECK_EQ(call1(&e, "spin", i32(100)), 300);
-    CHECK_EQ(wp_store_fuel(e.s), 500 - 99); /* 99 back-edges taken */
+    CHECK_EQ(wp_store_fuel(e.s), 1000 - spin_cost(100));
+    CHECK_EQ(call1(&e, "spin", i32(5)), 15);
+    CHECK_EQ(wp_store_fuel(e.s), 1000 - spin_cost(100) - spin_cost(5));
+    /* The run that does not fit traps before it starts: what it would spend stays. */
+    uint64_t left = wp_store_fuel(e.s);
     wp_val a = i32(1000000);
     expect_trap(&e, "spin", &a, 1, 1, WP_TRAP_FUEL, "fuel exhausted in function 'spin'");
-    CHECK_EQ(wp_store_fuel(e.s), 0);
-    /* Out of fuel, even the first reduction traps; a slice budget does not hide it. */
+    CHECK(wp_store_fuel(e.s) < 9);
+    CHECK_EQ((left - 1 - wp_store_fuel(e.s)) % 9, 0);
+    /* Out of fuel, a slice budget does not hide the trap. */
     a = i32(2);
     wp_err err;
     CHECK_EQ(wp_exec_begin(e.x, fn(&e, "spin"), &a, 1, &err), WP_OK);
     CHECK_EQ(wp_exec_run(e.x, 5), WP_RUN_TRAP);
     CHECK_EQ(wp_exec_trap(e.x)->kind, WP_TRAP_FUEL);
     teardown(&e);
+}
+
+/* Exactly the instructions a call executes suffice; one fewer traps. */
+static void test_fuel_exact(void) {
+    for (uint64_t n = 1; n <= 64; n *= 4) {
+        env e;
+        wp_store_config cfg = {.fuel = spin_cost(n)};
+        if (!setup_traps(&e, &cfg))
+            return;
+        CHECK_EQ(call1(&e, "spin", i32((uint32_t)n)), 3 * n);
+        CHECK_EQ(wp_store_fuel(e.s), 0);
+        teardown(&e);
+        cfg.fuel = spin_cost(n) - 1;
+        if (!setup_traps(&e, &cfg))
+            return;
+        wp_val a = i32((uint32_t)n);
+        expect_trap(&e, "spin", &a, 1, 1, WP_TRAP_FUEL, "fuel exhausted");
+        teardown(&e);
+    }
 }
 
 /* ---- Host functions --------------------------------------------------------------------- */
@@ -1323,6 +1351,7 @@ int main(void) {
     RUN_TEST(test_stack_limits);
     RUN_TEST(test_budget);
     RUN_TEST(test_fuel);
+    RUN_TEST(test_fuel_exact);
     RUN_TEST(test_host_pending);
     RUN_TEST(test_host_direct);
     RUN_TEST(test_host_trap_and_exit);

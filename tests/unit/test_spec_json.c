@@ -532,7 +532,7 @@ static bool fixture_open(fixture *fx) {
     snprintf(fx->dir, sizeof fx->dir, "/tmp/test_spec_json.XXXXXX");
     CHECK(mkdtemp(fx->dir) != NULL);
     wp_err err;
-    fx->ready = spec_session_init(&fx->ss, fx->dir, &err) == WP_OK;
+    fx->ready = spec_session_init(&fx->ss, fx->dir, 0, &err) == WP_OK;
     CHECK(fx->ready);
     if (!fx->ready)
         fprintf(stderr, "  session: %s\n", err.msg);

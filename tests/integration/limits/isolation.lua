@@ -3,10 +3,11 @@
 -- what happened, every healthy result arrives. Returns one line per guest for limits.sh.
 local time = require("time")
 
-local FAILING = { "spin", "nap_long", "fuel", "deep", "deep_default", "grow", "grow_unlimited",
-                  "hog", "bigmem", "garbage", "exiter", "boom" }
+local FAILING = { "spin", "nap_long", "fuel", "fuel_exact", "fuel_short", "deep", "deep_default",
+                  "grow", "grow_unlimited", "hog", "bigmem", "garbage", "exiter", "boom" }
 
-local ARGS = { nap_long = { 10000, 1 } } -- sleeps 10 s unless stopped
+local ARGS = { nap_long = { 10000, 1 }, -- sleeps 10 s unless stopped
+               fuel_exact = { 10 }, fuel_short = { 10 } }
 
 local function describe(r)
     if r.error then
