@@ -12,7 +12,7 @@
 #define FUZZ_MAX_TABLE 1024u     /* elements per table */
 #define FUZZ_CALL_DEPTH 256u     /* wasm frames */
 #define FUZZ_STACK_BYTES 65536u  /* value stack */
-#define FUZZ_FUEL 200000u        /* reductions for all the code of one input */
+#define FUZZ_FUEL 200000u        /* wasm instructions for all the code of one input */
 #define FUZZ_HEAP_BYTES (64u << 20) /* engine allocations of one store */
 
 /* Decodes bytes; if the module is valid, instantiates it with a dummy for every import, runs

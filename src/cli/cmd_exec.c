@@ -1,5 +1,6 @@
 /* cmd_exec.c: `wippy exec`: run a module's _start with WASI preview 1, or one export with
  * --invoke; a component's wasi:cli/run (or one export) with WASI 0.2. */
+#include <errno.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,12 +19,14 @@ typedef struct exec_opts {
     uint32_t nmounts;
     const char **env;
     uint32_t nenv;
+    wp_store_config limits; /* --fuel, --max-memory-mb, --max-stack */
 } exec_opts;
 
 static void exec_usage(FILE *out) {
     fprintf(out,
             "usage: wippy exec [--dir HOST[::GUEST]]... [--dir-ro HOST[::GUEST]]...\n"
             "                  [--env NAME=VALUE]... [--cwd DIR] [--invoke FUNC]\n"
+            "                  [--fuel N] [--max-memory-mb N] [--max-stack N]\n"
             "                  FILE.wasm|FILE.wat [ARGS...]\n\n"
             "Runs a WebAssembly module with WASI preview 1: its _start export with FILE as\n"
             "argv[0] and ARGS after it, or with --invoke the export FUNC with ARGS parsed as\n"
@@ -34,7 +37,11 @@ static void exec_usage(FILE *out) {
             "  --env NAME=VALUE        set a guest environment variable (none is inherited)\n"
             "  --cwd DIR               resolve the guest's relative paths in guest directory DIR,\n"
             "                          which must be inside a mount\n"
-            "  --invoke FUNC           call export FUNC instead of _start\n\n"
+            "  --invoke FUNC           call export FUNC instead of _start\n"
+            "  --fuel N                trap after N wasm instructions (\"fuel exhausted\")\n"
+            "  --max-memory-mb N       cap each linear memory at N MiB: memory.grow past it\n"
+            "                          returns -1, a larger initial memory fails to load\n"
+            "  --max-stack N           trap a call N + 1 wasm frames deep\n\n"
             "The guest's stdin, stdout and stderr are wippy's own, unbuffered.\n\n"
             "exit status: the guest's own exit status (proc_exit), 0 when _start returns;\n"
             "1 the file, the module, a mount or an import failed (the message says which);\n"
@@ -66,6 +73,37 @@ static int add_mount(exec_opts *o, char *spec, bool ro) {
 
 enum { HELP = -1 }; /* parse_opts: --help was printed */
 
+/* A positive decimal integer up to max, or 0. */
+static uint64_t positive(const char *text, uint64_t max) {
+    if (text[0] < '0' || text[0] > '9')
+        return 0;
+    char *end = NULL;
+    errno = 0;
+    unsigned long long v = strtoull(text, &end, 10);
+    return *end || errno || v > max ? 0 : (uint64_t)v;
+}
+
+#define PAGES_PER_MIB ((1u << 20) / WP_PAGE_SIZE)
+
+/* --fuel, --max-memory-mb, --max-stack (as limits.max_fuel, max_memory_mb, max_stack). */
+static int parse_limit(const char *opt, const char *val, wp_store_config *c) {
+    if (strcmp(opt, "--fuel") == 0) {
+        if (!(c->fuel = positive(val, UINT64_MAX)))
+            return usage_error("--fuel takes a positive integer, not '%s'", val);
+    } else if (strcmp(opt, "--max-memory-mb") == 0) {
+        uint64_t mb = positive(val, 4096);
+        if (!mb)
+            return usage_error("--max-memory-mb takes an integer from 1 to 4096, not '%s'", val);
+        c->max_memory_pages = (uint32_t)(mb * PAGES_PER_MIB);
+    } else if (strcmp(opt, "--max-stack") == 0) {
+        if (!(c->max_call_depth = (uint32_t)positive(val, 1000000)))
+            return usage_error("--max-stack takes an integer from 1 to 1000000, not '%s'", val);
+    } else {
+        return usage_error("unknown option '%s'", opt);
+    }
+    return WP_EXIT_OK;
+}
+
 /* Handles option argv[*i] (and its value). Returns WP_EXIT_OK, a status, or HELP. */
 static int parse_opt(int argc, char **argv, int *i, exec_opts *o) {
     const char *opt = argv[*i];
@@ -87,7 +125,7 @@ static int parse_opt(int argc, char **argv, int *i, exec_opts *o) {
     else if (strcmp(opt, "--env") == 0)
         return usage_error("--env takes NAME=VALUE, not '%s'", val);
     else
-        return usage_error("unknown option '%s'", opt);
+        return parse_limit(opt, val, &o->limits);
     return WP_EXIT_OK;
 }
 
@@ -300,7 +338,7 @@ static int run_module(const exec_opts *o, wp_module *m) {
         return status;
     wp_err err;
     wp_store *s = NULL;
-    if (wp_store_new(NULL, &s, &err) != WP_OK)
+    if (wp_store_new(&o->limits, &s, &err) != WP_OK)
         status = fail(o->file, &err);
     else
         status = instantiate_and_run(o, w, s, m);
@@ -400,7 +438,7 @@ static int run_component(const exec_opts *o, const wp_component *c) {
     int status = new_wasi2(o, &w);
     if (status == WP_EXIT_OK &&
         (wp_comp_linker_new(&l, &err) != WP_OK || wp_wasi2_link(w, l, NULL, &err) != WP_OK ||
-         wp_store_new(NULL, &s, &err) != WP_OK || wp_exec_new(s, &x, &err) != WP_OK ||
+         wp_store_new(&o->limits, &s, &err) != WP_OK || wp_exec_new(s, &x, &err) != WP_OK ||
          wp_comp_instantiate(c, s, x, l, &ci, &err) != WP_OK))
         status = fail(o->file, &err);
     if (status == WP_EXIT_OK)

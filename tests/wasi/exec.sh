@@ -1,6 +1,7 @@
 #!/bin/sh
 # exec.sh: `wippy exec` itself: arguments, environment, exit statuses, traps, stdout/stderr
-# order, --invoke, and the command-line, file, module and import errors.
+# order, --invoke, the limits (--fuel, --max-stack, --max-memory-mb), and the command-line,
+# file, module and import errors.
 . "$(dirname "$0")/lib.sh"
 need args exitcode
 
@@ -117,6 +118,44 @@ check_eq "invoke: bad number" "$rc" 2
 run --invoke nope "$TMP/lib.wat"
 check_eq "invoke: no such export" "$rc" 1
 check_contains "invoke: names the export" "$err" "no exported function 'nope'"
+
+# Limits: --fuel counts instructions (spin(n) runs 9n + 2: 'loop'; per iteration local.get,
+# i32.const, i32.add, local.set, local.get, i32.const, i32.sub, local.tee, br_if; local.get),
+# --max-stack frames, --max-memory-mb MiB per memory.
+cat >"$TMP/lim.wat" <<'EOF'
+(module (memory 1)
+  (func (export "spin") (param i32) (result i32) (local i32)
+    (loop $l
+      (local.set 1 (i32.add (local.get 1) (i32.const 3)))
+      (br_if $l (local.tee 0 (i32.sub (local.get 0) (i32.const 1)))))
+    (local.get 1))
+  (func $deep (export "deep") (param i32) (result i32)
+    (if (result i32) (local.get 0)
+      (then (i32.add (call $deep (i32.sub (local.get 0) (i32.const 1))) (i32.const 1)))
+      (else (i32.const 0))))
+  (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0))))
+EOF
+run --fuel 902 --invoke spin "$TMP/lim.wat" 100
+check_eq "--fuel: exactly enough instructions" "$out:$rc" "300:0"
+run --fuel 901 --invoke spin "$TMP/lim.wat" 100
+check_eq "--fuel: one instruction short traps (status 3)" "$rc" 3
+check_contains "--fuel: the trap says so" "$err" "fuel exhausted"
+run --max-stack 10 --invoke deep "$TMP/lim.wat" 9
+check_eq "--max-stack: ten frames deep runs" "$out:$rc" "9:0"
+run --max-stack 10 --invoke deep "$TMP/lim.wat" 10
+check_eq "--max-stack: eleven frames deep traps" "$rc" 3
+check_contains "--max-stack: the trap says so" "$err" "call stack exhausted"
+run --max-memory-mb 1 --invoke grow "$TMP/lim.wat" 15
+check_eq "--max-memory-mb 1: growing to 16 pages succeeds (returns the old size)" "$out" 1
+run --max-memory-mb 1 --invoke grow "$TMP/lim.wat" 16
+check_eq "--max-memory-mb 1: growing to 17 pages returns -1" "$out" -1
+for bad in "--fuel 0" "--fuel -1" "--fuel 1x" "--max-stack 0" "--max-stack 1000001" \
+           "--max-memory-mb 0" "--max-memory-mb 4097" "--max-memory-mb lots"; do
+    # shellcheck disable=SC2086
+    run $bad --invoke spin "$TMP/lim.wat" 1
+    check_eq "bad limit $bad: status 2" "$rc" 2
+    check_contains "bad limit $bad: named" "$err" "${bad#* }'"
+done
 
 # Command line errors: status 2 and the usage.
 run
