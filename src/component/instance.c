@@ -77,6 +77,33 @@ static void bind_instance_resources(wp_comp_inst *ci, const ctype *it, const lin
 
 /* ---- Imports ----------------------------------------------------------------------------- */
 
+/* A value owned by the instance, nil; NULL when out of memory. */
+static wp_value *new_value(wp_comp_inst *ci) {
+    rvalue *rv = comp__alloc(ci, sizeof *rv);
+    if (!rv)
+        return NULL;
+    rv->v = wp_value_nil();
+    rv->next = ci->values;
+    ci->values = rv;
+    return &rv->v;
+}
+
+/* A value import: the linker's value of that name, checked against the import's type and
+ * copied into the instance. */
+static wp_status import_value(frame *f, const cdef *def, ritem *out) {
+    const wp_value *v = link__value(f->linker, def->name);
+    wp_err why = {0};
+    if (!v)
+        return wp_err_set(f->err, WP_ERR_LINK, "value import %s is not provided", def->name);
+    if (comp__check_value(def->type->val, v, &why) != WP_OK)
+        return wp_err_set(f->err, WP_ERR_LINK, "value import %s: %s", def->name, why.msg);
+    wp_value *copy = new_value(f->ci);
+    if (!copy || wp_value_copy(copy, v) != WP_OK)
+        return nomem(f->err);
+    out->of.value = copy;
+    return WP_OK;
+}
+
 static wp_status import_root(frame *f, const cdef *def, ritem *out) {
     wp_comp_inst *ci = f->ci;
     switch (out->sort) {
@@ -106,8 +133,8 @@ static wp_status import_root(frame *f, const cdef *def, ritem *out) {
             bind_host_resource(ci, def->type->res, NULL, def->name);
         out->of.type = def->type;
         return WP_OK;
-    case CS_VALUE: /* an embedder has no way to give values yet */
-        return wp_err_set(f->err, WP_ERR_LINK, "value import %s is not provided", def->name);
+    case CS_VALUE:
+        return import_value(f, def, out);
     default:
         return wp_err_set(f->err, WP_ERR_UNSUPPORTED, "import %s: unsupported sort", def->name);
     }
@@ -414,17 +441,6 @@ static wp_status eval_def(frame *f, csort s, const cdef *def, ritem *out) {
     case CD_START_RESULT: return WP_OK; /* set by the start function, which ran just before */
     }
     return WP_OK;
-}
-
-/* A value owned by the instance, nil; NULL when out of memory. */
-static wp_value *new_value(wp_comp_inst *ci) {
-    rvalue *rv = comp__alloc(ci, sizeof *rv);
-    if (!rv)
-        return NULL;
-    rv->v = wp_value_nil();
-    rv->next = ci->values;
-    ci->values = rv;
-    return &rv->v;
 }
 
 /* Calls a start function the component lifted, as a call of an export would: its argument

@@ -274,6 +274,11 @@ struct wp_reader;
 wp_status comp__read_value(struct wp_reader *rd, const wp_wit_type *t, uint32_t *nodes,
                            wp_value *out, const char **why);
 
+/* Checks that v has exactly the shape comp__read_value gives a value of type t (an embedder's
+ * value for a value import): no strings parsed for numbers, a case without payload type true
+ * or nil. Fails: WP_ERR_INVALID, err says where ("field 'port': expected u16, got string"). */
+wp_status comp__check_value(const wp_wit_type *t, const wp_value *v, wp_err *err);
+
 /* ---- Linking (link.c) ----------------------------------------------------------------------- */
 
 typedef struct link_entry {
@@ -281,14 +286,26 @@ typedef struct link_entry {
     void *ctx;
 } link_entry;
 
+/* A value the embedder gives for a value import. */
+typedef struct link_value {
+    char *name;
+    wp_value v;
+} link_value;
+
 struct wp_comp_linker {
     link_entry *entries;
     uint32_t n;
     uint32_t cap;
+    link_value *values;
+    uint32_t nvalues;
+    uint32_t values_cap;
 };
 
 /* The linker's interface for an import name, or NULL. */
 const link_entry *link__find(const wp_comp_linker *l, const char *import_name);
+
+/* The linker's value for a value import name (exactly that name), or NULL. l may be NULL. */
+const wp_value *link__value(const wp_comp_linker *l, const char *import_name);
 
 /* True if a host interface's version satisfies an import's (semver-compatible). */
 bool link__version_ok(const char *have, const char *want);

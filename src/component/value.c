@@ -1,4 +1,4 @@
-/* value.c: component value definitions: val(t) in the binary to wp_value, checked as it is read. */
+/* value.c: component value definitions: val(t) in the binary to a wp_value, checked as read. */
 #include <string.h>
 
 #include "../wasm/reader.h"
@@ -244,4 +244,139 @@ wp_status comp__read_value(wp_reader *rd, const wp_wit_type *t, uint32_t *nodes,
     wp_status st = read_val(&r, t, 0, out);
     *why = r.why;
     return st;
+}
+
+/* ---- Checking a value an embedder gives ------------------------------------------------------ */
+
+static wp_status mismatch(const wp_wit_type *t, const wp_value *v, wp_err *err) {
+    char name[64] = "";
+    FILE *f = fmemopen(name, sizeof name - 1, "w");
+    if (f) {
+        wp_wit_type_print(f, t);
+        fclose(f);
+    }
+    return wp_err_set(err, WP_ERR_INVALID, "expected %s, got %s", name, wp_vkind_name(v->kind));
+}
+
+static bool int_fits(wp_wit_kind k, int64_t i) {
+    switch (k) {
+    case WP_WIT_S8: return i >= INT8_MIN && i <= INT8_MAX;
+    case WP_WIT_U8: return i >= 0 && i <= UINT8_MAX;
+    case WP_WIT_S16: return i >= INT16_MIN && i <= INT16_MAX;
+    case WP_WIT_U16: return i >= 0 && i <= UINT16_MAX;
+    case WP_WIT_S32: return i >= INT32_MIN && i <= INT32_MAX;
+    case WP_WIT_U32: return i >= 0 && i <= UINT32_MAX;
+    default: return true; /* s64, and u64 as its bit pattern */
+    }
+}
+
+/* The index of the member labelled key (a string value), or -1. */
+static int64_t label_of(const wp_wit_type *t, const wp_value *key) {
+    const char *s = wp_value_str(key, NULL);
+    for (uint32_t i = 0; s && key->kind == WP_VSTRING && i < wit__case_count(t); i++) {
+        const char *label = t->kind == WP_WIT_RESULT ? (i ? "err" : "ok") : t->fields[i].name;
+        if (strcmp(label, s) == 0)
+            return i;
+    }
+    return -1;
+}
+
+static wp_status check_val(const wp_wit_type *t, const wp_value *v, uint32_t depth, wp_err *err);
+
+/* list (bytes for list<u8>) and tuple: arrays, element by element. */
+static wp_status check_elems(const wp_wit_type *t, const wp_value *v, uint32_t depth,
+                             wp_err *err) {
+    if (t->kind == WP_WIT_LIST && t->elem->kind == WP_WIT_U8)
+        return v->kind == WP_VBYTES ? WP_OK : mismatch(t, v, err);
+    if (v->kind != WP_VARRAY || (t->kind == WP_WIT_TUPLE && wp_value_len(v) != t->nfields))
+        return mismatch(t, v, err);
+    for (size_t i = 0; i < wp_value_len(v); i++) {
+        const wp_wit_type *et = t->kind == WP_WIT_LIST ? t->elem : t->fields[i].type;
+        if (check_val(et, wp_value_at(v, i), depth + 1, err) != WP_OK)
+            return wp_err_wrap(err, "element %zu", i);
+    }
+    return WP_OK;
+}
+
+/* record: a map of exactly its fields. */
+static wp_status check_record(const wp_wit_type *t, const wp_value *v, uint32_t depth,
+                              wp_err *err) {
+    if (v->kind != WP_VMAP || wp_value_len(v) != t->nfields)
+        return mismatch(t, v, err);
+    for (uint32_t i = 0; i < t->nfields; i++) {
+        const wp_value *fv = wp_value_map_get(v, t->fields[i].name);
+        if (!fv)
+            return wp_err_set(err, WP_ERR_INVALID, "field '%s' is missing", t->fields[i].name);
+        if (check_val(t->fields[i].type, fv, depth + 1, err) != WP_OK)
+            return wp_err_wrap(err, "field '%s'", t->fields[i].name);
+    }
+    return WP_OK;
+}
+
+/* variant and result: {label = payload} (true or nil for a case without payload type). */
+static wp_status check_case(const wp_wit_type *t, const wp_value *v, uint32_t depth,
+                            wp_err *err) {
+    const wp_value *key = NULL;
+    const wp_value *payload = NULL;
+    if (v->kind != WP_VMAP || wp_value_len(v) != 1 || !wp_value_map_pair(v, 0, &key, &payload) ||
+        label_of(t, key) < 0)
+        return mismatch(t, v, err);
+    const wp_wit_type *pt = wit__case_type(t, (uint32_t)label_of(t, key));
+    if (!pt)
+        return payload->kind == WP_VNIL || (payload->kind == WP_VBOOL && payload->of.b)
+                   ? WP_OK
+                   : wp_err_set(err, WP_ERR_INVALID, "case '%s' has no payload",
+                                wp_value_str(key, NULL));
+    if (check_val(pt, payload, depth + 1, err) != WP_OK)
+        return wp_err_wrap(err, "case '%s'", wp_value_str(key, NULL));
+    return WP_OK;
+}
+
+/* flags: a map of set labels to true. */
+static wp_status check_flags(const wp_wit_type *t, const wp_value *v, wp_err *err) {
+    const wp_value *key = NULL;
+    const wp_value *set = NULL;
+    if (v->kind != WP_VMAP)
+        return mismatch(t, v, err);
+    for (size_t i = 0; wp_value_map_pair(v, i, &key, &set); i++)
+        if (label_of(t, key) < 0 || set->kind != WP_VBOOL || !set->of.b)
+            return mismatch(t, v, err);
+    return WP_OK;
+}
+
+static wp_status check_val(const wp_wit_type *t, const wp_value *v, uint32_t depth, wp_err *err) {
+    size_t len = 0;
+    const char *s = wp_value_str(v, &len);
+    uint32_t cp = 0;
+    if (depth > WIT_MAX_DEPTH)
+        return wp_err_set(err, WP_ERR_INVALID, "value nested too deeply");
+    switch (t->kind) {
+    case WP_WIT_BOOL: return v->kind == WP_VBOOL ? WP_OK : mismatch(t, v, err);
+    case WP_WIT_F32:
+    case WP_WIT_F64: return v->kind == WP_VFLOAT ? WP_OK : mismatch(t, v, err);
+    case WP_WIT_CHAR:
+        return v->kind == WP_VSTRING && len && wp_utf8_decode((const uint8_t *)s, len, &cp) == len
+                   ? WP_OK
+                   : mismatch(t, v, err);
+    case WP_WIT_STRING:
+        return v->kind == WP_VSTRING && wp_utf8_valid((const uint8_t *)s, len)
+                   ? WP_OK
+                   : mismatch(t, v, err);
+    case WP_WIT_LIST:
+    case WP_WIT_TUPLE: return check_elems(t, v, depth, err);
+    case WP_WIT_RECORD: return check_record(t, v, depth, err);
+    case WP_WIT_VARIANT:
+    case WP_WIT_RESULT: return check_case(t, v, depth, err);
+    case WP_WIT_ENUM: return label_of(t, v) >= 0 ? WP_OK : mismatch(t, v, err);
+    case WP_WIT_OPTION:
+        return v->kind == WP_VNIL ? WP_OK : check_val(t->elem, v, depth + 1, err);
+    case WP_WIT_FLAGS: return check_flags(t, v, err);
+    case WP_WIT_OWN:
+    case WP_WIT_BORROW: return mismatch(t, v, err); /* no values (the decoder refuses them) */
+    default: return v->kind == WP_VINT && int_fits(t->kind, v->of.i) ? WP_OK : mismatch(t, v, err);
+    }
+}
+
+wp_status comp__check_value(const wp_wit_type *t, const wp_value *v, wp_err *err) {
+    return check_val(t, v, 0, err);
 }

@@ -2,7 +2,8 @@
  * section, sort 0x02 and valuebound): every value type's binary form read into a value the
  * embedder reads back (wp_comp_inst_value), malformed values with their offsets, the rule
  * that each value is used exactly once, start functions with arguments and results
- * (tests/component/values_start.wat), values passed into nested components, value imports.
+ * (tests/component/values_start.wat), values passed into nested components, value imports
+ * given by the linker and checked against their types.
  * jco cannot write value definitions (and writes value imports in an older form than
  * Binary.md's valuebound), so most binaries are assembled here, each part named after its
  * Binary.md production. */
@@ -567,7 +568,7 @@ static void test_value_externs(void) {
     CHECK_EQ(sections(&err, 1, SEC(7, itype)), WP_OK);
     static const uint8_t itype_bad[] = {1, 0x42, 1, 0x04, 0, 1, 'b', 0x02, 0x00, 0};
     expect(sections(&err, 1, SEC(7, itype_bad)), &err, WP_ERR_INVALID, "unknown value");
-    /* the linker cannot give values: a value import fails to link, naming it */
+    /* a value import the linker has no value for fails to link, naming it */
     bytes c = {0};
     preamble(&c);
     raw_section(&c, 10, imports, sizeof imports);
@@ -582,6 +583,125 @@ static void test_value_externs(void) {
         inst_close(&t);
     }
     free(c.p);
+}
+
+/* ---- Values the embedder gives ----------------------------------------------------------------- */
+
+/* A component of TYPES importing "x" as a value of type 'type' and exporting it as "v0",
+ * instantiated with the linker's value v for "x" (none when v is NULL): the status; *got a
+ * copy of the exported value on success. */
+static wp_status import_one(uint8_t type, const wp_value *v, wp_value *got, wp_err *err) {
+    bytes c = {0};
+    preamble(&c);
+    raw_section(&c, 7, TYPES, sizeof TYPES);
+    const uint8_t import_x[] = {1, 0, 1, 'x', 0x02, 0x01, type}; /* valuebound 0x01 t */
+    raw_section(&c, 10, import_x, sizeof import_x);
+    export_values(&c, 1);
+    wp_component *comp = NULL;
+    wp_status st = decode(&c, &comp, err);
+    free(c.p);
+    *got = wp_value_nil();
+    if (st != WP_OK)
+        return st;
+    inst t;
+    memset(&t, 0, sizeof t);
+    t.c = comp;
+    CHECK_EQ(wp_store_new(NULL, &t.s, err), WP_OK);
+    CHECK_EQ(wp_exec_new(t.s, &t.x, err), WP_OK);
+    CHECK_EQ(wp_comp_linker_new(&t.l, err), WP_OK);
+    if (v)
+        CHECK_EQ(wp_comp_linker_value(t.l, "x", v, err), WP_OK);
+    st = wp_comp_instantiate(comp, t.s, t.x, t.l, &t.ci, err);
+    if (st == WP_OK) {
+        const wp_value *out = wp_comp_inst_value(t.ci, "v0");
+        CHECK(out != NULL);
+        if (out)
+            wp_value_copy(got, out);
+    }
+    inst_close(&t);
+    return st;
+}
+
+static void test_value_imports(void) {
+    wp_value bytes3;
+    wp_value_bytes(&bytes3, "\1\2\3", 3);
+    struct {
+        uint8_t type;
+        wp_value v;
+        const char *msg; /* NULL: accepted, and exported as given */
+    } cases[] = {
+        {0x79, wp_value_int(7), NULL},
+        {0x79, str("7"), "value import x: expected u32, got string"},
+        {0x79, wp_value_int(-1), "value import x: expected u32, got integer"},
+        {0x7d, wp_value_int(300), "expected u8, got integer"},
+        {0x7e, wp_value_int(-128), NULL},
+        {0x77, wp_value_int(-1), NULL}, /* u64 max, as its bit pattern */
+        {0x76, wp_value_float(1.5), NULL},
+        {0x76, wp_value_int(1), "expected f32, got integer"},
+        {0x74, str("\xc3\xa9"), NULL},
+        {0x74, str("ab"), "expected char, got string"},
+        {0x73, str("\xc0\x80"), "expected string, got string"}, /* malformed UTF-8 */
+        {0, map(2, "a", yes(), "b", wp_value_int(1)), NULL},
+        {0, map(1, "a", yes()), "got map"},
+        {0, map(2, "a", yes(), "c", wp_value_int(1)), "field 'b' is missing"},
+        {0, map(2, "a", wp_value_int(1), "b", wp_value_int(1)),
+         "field 'a': expected bool, got integer"},
+        {1, map(1, "c", yes()), NULL},
+        {1, map(1, "b", wp_value_int(2)), NULL},
+        {1, map(1, "b", str("x")), "case 'b': expected u8, got string"},
+        {1, map(1, "q", wp_value_int(1)), "got map"},
+        {1, map(1, "c", wp_value_int(5)), "case 'c' has no payload"},
+        {2, arr(2, str("a"), wp_value_int(1)), "element 1: expected string, got integer"},
+        {3, arr(2, wp_value_int(1), wp_value_int(2)), "got array"},
+        {3, arr(3, wp_value_int(1), wp_value_int(2), wp_value_int(3)), NULL},
+        {4, map(2, "a", yes(), "i", yes()), NULL},
+        {4, map(1, "z", yes()), "got map"},
+        {5, str("y"), NULL},
+        {5, str("w"), "got string"},
+        {6, wp_value_nil(), NULL},
+        {6, wp_value_int(9), NULL},
+        {7, map(1, "err", wp_value_int(4)), NULL},
+        {8, map(1, "ok", yes()), NULL},
+        {9, bytes3, NULL},
+        {9, arr(1, wp_value_int(1)), "got array"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        wp_err err = {0};
+        wp_value got;
+        wp_status st = import_one(cases[i].type, &cases[i].v, &got, &err);
+        if (!cases[i].msg) {
+            if (st != WP_OK)
+                fprintf(stderr, "case %zu: %s\n", i, err.msg);
+            CHECK_EQ(st, WP_OK);
+            if (st == WP_OK && cases[i].type != 0x76)
+                CHECK(wp_value_equal(&got, &cases[i].v));
+        } else {
+            if (st != WP_ERR_LINK || !strstr(err.msg, cases[i].msg))
+                fprintf(stderr, "case %zu: %s (%s)\n", i, err.msg, wp_status_name(st));
+            CHECK_EQ(st, WP_ERR_LINK);
+            CHECK_STR_CONTAINS(err.msg, cases[i].msg);
+        }
+        wp_value_free(&got);
+        wp_value_free(&cases[i].v);
+    }
+    /* an f32 import keeps the float; no value at all is a link error naming the import */
+    wp_err err = {0};
+    wp_value got;
+    wp_value f = wp_value_float(1.5);
+    CHECK_EQ(import_one(0x76, &f, &got, &err), WP_OK);
+    CHECK(got.kind == WP_VFLOAT && got.of.f == 1.5);
+    CHECK_EQ(import_one(0x79, NULL, &got, &err), WP_ERR_LINK);
+    CHECK_STR_CONTAINS(err.msg, "value import x is not provided");
+    /* a later value of a name replaces the earlier one */
+    wp_comp_linker *l = NULL;
+    CHECK_EQ(wp_comp_linker_new(&l, &err), WP_OK);
+    wp_value one = wp_value_int(1);
+    wp_value two = str("two");
+    CHECK_EQ(wp_comp_linker_value(l, "x", &one, &err), WP_OK);
+    CHECK_EQ(wp_comp_linker_value(l, "y", &one, &err), WP_OK);
+    CHECK_EQ(wp_comp_linker_value(l, "x", &two, &err), WP_OK);
+    wp_comp_linker_free(l);
+    wp_value_free(&two);
 }
 
 /* ---- Nested components ----------------------------------------------------------------------- */
@@ -635,7 +755,7 @@ static void test_nested_values(void) {
            "the instance's value is aliased twice: out");
 }
 
-/* ---- Start functions with arguments and results ----------------------------------------------- */
+/* ---- Start functions with arguments and results --------------------------------------------- */
 
 static void test_start_values(void) {
     char path[1024];
@@ -682,6 +802,7 @@ int main(void) {
     RUN_TEST(test_value_type_errors);
     RUN_TEST(test_used_once);
     RUN_TEST(test_value_externs);
+    RUN_TEST(test_value_imports);
     RUN_TEST(test_nested_values);
     RUN_TEST(test_start_values);
     return TEST_EXIT();
