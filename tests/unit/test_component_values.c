@@ -792,6 +792,26 @@ static void test_start_values(void) {
     inst_close(&t);
 }
 
+/* A start function given a value traps: the instantiation fails with the trap. */
+static void test_start_trap(void) {
+    char path[1024];
+    size_t len = 0;
+    snprintf(path, sizeof path, "%s/values_start_trap.wasm", WP_TEST_COMPONENT_DIR);
+    unsigned char *b = test_read_file(path, &len);
+    CHECK(b != NULL);
+    if (!b)
+        return;
+    wp_component *comp = NULL;
+    wp_err err = {0};
+    CHECK_EQ(wp_component_decode(b, len, &comp, &err), WP_OK);
+    free(b);
+    inst t;
+    CHECK_EQ(inst_open(&t, comp, &err), WP_ERR_TRAP);
+    CHECK_STR_CONTAINS(err.msg, "component start function: unreachable");
+    CHECK(t.ci == NULL);
+    inst_close(&t);
+}
+
 int main(void) {
 #ifdef WP_TEST_COMPONENT_SKIP
     fprintf(stderr, "SKIPPED: the component fixtures were not built (npm was unreachable)\n");
@@ -805,5 +825,6 @@ int main(void) {
     RUN_TEST(test_value_imports);
     RUN_TEST(test_nested_values);
     RUN_TEST(test_start_values);
+    RUN_TEST(test_start_trap);
     return TEST_EXIT();
 }
