@@ -1347,13 +1347,13 @@ static wp_status section_component(dec *d, cscope *sc, const uint8_t *end) {
     return st;
 }
 
-/* The start's argument i: a value of the parameter's type, used up by the call. */
+/* The start's argument i (< ft->nparams): a value of the parameter's type, used up by the
+ * call. */
 static wp_status start_arg(dec *d, cscope *sc, const wp_wit_func *ft, uint32_t i, uint32_t *out) {
     wp_status st = u32(d, out);
     if (st == WP_OK)
         st = check_index(d, sc, CS_VALUE, *out);
-    if (st == WP_OK && i < ft->nparams &&
-        !val_match(sc->defs[CS_VALUE][*out].type->val, ft->params[i].type, 0))
+    if (st == WP_OK && !val_match(sc->defs[CS_VALUE][*out].type->val, ft->params[i].type, 0))
         return wp_err_set(d->err, WP_ERR_INVALID, "at 0x%zx: start argument %" PRIu32 " (%s): "
                           "value %" PRIu32 " has the wrong type", rd_offset(&d->rd), i,
                           ft->params[i].name, *out);

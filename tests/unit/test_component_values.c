@@ -568,6 +568,28 @@ static void test_value_externs(void) {
     CHECK_EQ(sections(&err, 1, SEC(7, itype)), WP_OK);
     static const uint8_t itype_bad[] = {1, 0x42, 1, 0x04, 0, 1, 'b', 0x02, 0x00, 0};
     expect(sections(&err, 1, SEC(7, itype_bad)), &err, WP_ERR_INVALID, "unknown value");
+    /* (type (instance (export "a" (value u32)))) (import "i" (instance (type 0)))
+     * (alias export 0 "a" (value)) (export "v" (value 0)): a value of an imported instance;
+     * no host interface can give one */
+    static const uint8_t itype_a[] = {1, 0x42, 1, 0x04, 0, 1, 'a', 0x02, 0x01, 0x79};
+    static const uint8_t import_i[] = {1, 0, 1, 'i', 0x05, 0};
+    static const uint8_t alias_a[] = {1, 0x02, 0x00, 0, 1, 'a'};
+    static const uint8_t export_v0[] = {1, 0, 1, 'v', 0x02, 0, 0x00};
+    bytes ic = {0};
+    preamble(&ic);
+    raw_section(&ic, 7, itype_a, sizeof itype_a);
+    raw_section(&ic, 10, import_i, sizeof import_i);
+    raw_section(&ic, 6, alias_a, sizeof alias_a);
+    raw_section(&ic, 11, export_v0, sizeof export_v0);
+    wp_component *icomp = NULL;
+    CHECK_EQ(decode(&ic, &icomp, &err), WP_OK);
+    if (icomp) {
+        inst t;
+        CHECK_EQ(inst_open(&t, icomp, &err), WP_ERR_LINK);
+        CHECK_STR_CONTAINS(err.msg, "value import i#a is not provided");
+        inst_close(&t);
+    }
+    free(ic.p);
     /* a value import the linker has no value for fails to link, naming it */
     bytes c = {0};
     preamble(&c);
@@ -753,6 +775,21 @@ static void test_nested_values(void) {
            "instantiate: wrong value type of argument v");
     expect(nested(0x7f, true, &t, &err), &err, WP_ERR_INVALID,
            "the instance's value is aliased twice: out");
+    /* (value bool true) (instance (export "x" (value 0))) (alias export 0 "x" (value))
+     * (export "a" (value 1)): an inline instance's value, taken out again */
+    static const uint8_t inline_x[] = {1, 0x01, 1, 0, 1, 'x', 0x02, 0}; /* instanceexpr 0x01 */
+    static const uint8_t alias_x[] = {1, 0x02, 0x00, 0, 1, 'x'};
+    static const uint8_t export_a1[] = {1, 0, 1, 'a', 0x02, 1, 0x00};
+    bytes c = {0};
+    preamble(&c);
+    raw_section(&c, 12, TRUE_VALUE, sizeof TRUE_VALUE);
+    raw_section(&c, 5, inline_x, sizeof inline_x);
+    raw_section(&c, 6, alias_x, sizeof alias_x);
+    raw_section(&c, 11, export_a1, sizeof export_a1);
+    if (open_bytes(&t, &c))
+        check_value(&t, "a", wp_value_bool(true));
+    inst_close(&t);
+    free(c.p);
 }
 
 /* ---- Start functions with arguments and results --------------------------------------------- */
