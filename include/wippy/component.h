@@ -316,6 +316,15 @@ WP_API void wp_comp_linker_free(wp_comp_linker *l); /* accepts NULL */
 WP_API wp_status wp_comp_linker_add(wp_comp_linker *l, const wp_comp_host_iface *iface,
                                     void *ctx, wp_err *err);
 
+/* Gives a component's top-level value import called name (exactly: "port") the value v
+ * (copied; a later value of the same name replaces it). Instantiation checks it against the
+ * import's type, strictly in the shapes of wp_cabi_lift_results (no strings parsed for
+ * numbers; a case without payload is true or nil), and fails with WP_ERR_LINK naming the
+ * import and what differs ("value import port: expected u16, got string").
+ * name, v: borrowed. Fails: WP_ERR_NOMEM. */
+WP_API wp_status wp_comp_linker_value(wp_comp_linker *l, const char *name, const wp_value *v,
+                                      wp_err *err);
+
 /* ---- Instances and calls ------------------------------------------------------------------ */
 
 typedef struct wp_comp_inst wp_comp_inst;
@@ -323,10 +332,14 @@ typedef struct wp_comp_inst wp_comp_inst;
 /* Instantiates c in s, linking its imports through l: an instance import links to the
  * linker's interface of that name and a compatible version; one nothing provides (or a
  * function the interface lacks) links to a stub that traps with "NAME is not provided" when
- * called, so unused imports cost nothing. Core start functions run here, to completion
- * (they may not go pending). exec: an idle exec of s, used for them.
- * Fails: WP_ERR_LINK (a type mismatch between core modules), WP_ERR_TRAP (a start function
- *        trapped; err has the message), WP_ERR_NOMEM, WP_ERR_INVALID (store limits). */
+ * called, so unused imports cost nothing. Core start functions and the component's own start
+ * functions (with their argument values lowered and their results lifted into new values)
+ * run here, to completion (they may not go pending). exec: an idle exec of s, used for them.
+ * Fails: WP_ERR_LINK (a type mismatch between core modules; a value import the linker has
+ *        no value for, "value import NAME is not provided", or one of the wrong shape),
+ *        WP_ERR_TRAP (a start function trapped; err has the message), WP_ERR_INVALID
+ *        (store limits), WP_ERR_UNSUPPORTED (a start function that is an import),
+ *        WP_ERR_NOMEM. */
 WP_API wp_status wp_comp_instantiate(const wp_component *c, wp_store *s, wp_exec *exec,
                                      const wp_comp_linker *l, wp_comp_inst **out, wp_err *err);
 
@@ -337,6 +350,12 @@ WP_API void wp_comp_inst_free(wp_comp_inst *ci);
 /* An exported function by name ("compute", "iface#name"), or NULL. Borrowed from ci. */
 typedef struct wp_comp_func wp_comp_func;
 WP_API const wp_comp_func *wp_comp_inst_func(const wp_comp_inst *ci, const char *name);
+
+/* A value the component exports, by name ("name", or "iface#name" inside an exported
+ * instance), or NULL if it exports no value of that name: a value definition of its binary
+ * or a start function's result. Its shape is that of wp_cabi_lift_results (a case without
+ * payload carries true, as for an embedder). Borrowed from ci; lives as long as ci. */
+WP_API const wp_value *wp_comp_inst_value(const wp_comp_inst *ci, const char *name);
 
 /* The number of parameters and the WIT text of a function's type, for messages. */
 WP_API uint32_t wp_comp_func_nparams(const wp_comp_func *f);

@@ -1,4 +1,5 @@
 /* binary.c: component binaries to wp_component: sections, index spaces, types, validation. */
+#include <inttypes.h>
 #include <stdatomic.h>
 #include <string.h>
 
@@ -15,6 +16,7 @@ typedef struct dec {
     wp_err *err;
     const wit_node *prims[0x80]; /* primitive value types by their code */
     uint32_t depth;
+    uint32_t value_nodes; /* wp_values made for value definitions (bounded) */
 } dec;
 
 static wp_status fail(dec *d, wp_status kind, const char *fmt, const char *what) {
@@ -146,7 +148,7 @@ static wp_status sort(dec *d, csort *out) {
     switch (b) {
     case 0x00: return core_sort(d, out);
     case 0x01: *out = CS_FUNC; return WP_OK;
-    case 0x02: return fail(d, WP_ERR_UNSUPPORTED, "value definitions are not supported", NULL);
+    case 0x02: *out = CS_VALUE; return WP_OK;
     case 0x03: *out = CS_TYPE; return WP_OK;
     case 0x04: *out = CS_COMPONENT; return WP_OK;
     case 0x05: *out = CS_INSTANCE; return WP_OK;
@@ -179,6 +181,9 @@ static wp_status sortidx(dec *d, const cscope *sc, bool core, csort self, carg *
 
 /* Appends a definition to an index space; *out points at it until the next add. */
 static wp_status add_def(dec *d, cscope *sc, csort s, cdef_kind kind, cdef **out) {
+    /* values are few; the checks that each is used once are linear scans */
+    if (s == CS_VALUE && sc->count[s] >= WIT_MAX_ITEMS)
+        return bad(d, "too many values");
     if (!GROW(d, sc->defs[s], sc->cap[s], sc->count[s] + 1) ||
         !GROW(d, sc->order, sc->order_cap, sc->norder + 1))
         return nomem(d);
@@ -326,6 +331,20 @@ static bool any_borrow(const wit_node *n) {
     return false;
 }
 
+static bool handles(const wp_wit_type *t) { return t && wit__node(t)->handles; }
+
+/* Whether a new node holds an own or borrow handle (such a type has no values). */
+static bool any_handle(const wit_node *n) {
+    if (n->t.kind == WP_WIT_OWN || n->t.kind == WP_WIT_BORROW || handles(n->t.elem) ||
+        handles(n->t.ok) || handles(n->t.err))
+        return true;
+    for (uint32_t i = 0; n->t.kind != WP_WIT_ENUM && n->t.kind != WP_WIT_FLAGS &&
+                         i < n->t.nfields; i++)
+        if (handles(n->t.fields[i].type))
+            return true;
+    return false;
+}
+
 static wp_status defvaltype(dec *d, const tscope *ts, uint8_t code, const wp_wit_type **out) {
     if (code >= 0x73 || code == 0x64)
         return prim(d, code, out);
@@ -359,6 +378,7 @@ static wp_status defvaltype(dec *d, const tscope *ts, uint8_t code, const wp_wit
         return st;
     wit__layout(n);
     n->borrows = any_borrow(n);
+    n->handles = any_handle(n);
     if (n->size > WIT_MAX_ELEM_SIZE)
         return bad(d, "type too large");
     *out = &n->t;
@@ -427,6 +447,48 @@ static wp_status add_named(dec *d, cnamed **arr, uint32_t *n, uint32_t *cap, con
     return WP_OK;
 }
 
+/* vt as the type of a value: it may hold no own or borrow handle. */
+static wp_status value_type_of(dec *d, const wp_wit_type *vt, const ctype **out) {
+    if (handles(vt))
+        return bad(d, "own and borrow handles cannot be values");
+    ctype *t = alloc(d, sizeof *t);
+    if (!t)
+        return nomem(d);
+    t->kind = CT_VAL;
+    t->val = vt;
+    *out = t;
+    return WP_OK;
+}
+
+/* valtype, as the type of a value. */
+static wp_status value_type(dec *d, const tscope *ts, const ctype **out) {
+    const wp_wit_type *vt = NULL;
+    wp_status st = valtype(d, ts, &vt);
+    return st == WP_OK ? value_type_of(d, vt, out) : st;
+}
+
+/* The type of value i of a component scope, or of values declared so far in a type. */
+static wp_status value_at(dec *d, const tscope *ts, uint32_t i, const ctype **out) {
+    if (ts->sc ? i >= ts->sc->count[CS_VALUE] : i >= ts->nvals)
+        return fail(d, WP_ERR_INVALID, "unknown ", SORT_NAMES[CS_VALUE]);
+    *out = ts->sc ? ts->sc->defs[CS_VALUE][i].type : ts->vals[i];
+    return WP_OK;
+}
+
+/* valuebound: (eq i), the type of an earlier value (which it does not use up), or a type. */
+static wp_status valuebound(dec *d, const tscope *ts, const ctype **t) {
+    uint8_t b = 0;
+    uint32_t i = 0;
+    wp_status st = byte(d, &b);
+    if (st != WP_OK)
+        return st;
+    if (b == 0x00)
+        return (st = u32(d, &i)) == WP_OK ? value_at(d, ts, i, t) : st;
+    if (b != 0x01)
+        return bad(d, "malformed value bound");
+    return value_type(d, ts, t);
+}
+
 /* externtype: what an import or export declares. A type bound adds to ts. */
 static wp_status externtype(dec *d, tscope *ts, const char *nm, csort *s, const ctype **t) {
     uint8_t kind = 0;
@@ -467,7 +529,8 @@ static wp_status externtype(dec *d, tscope *ts, const char *nm, csort *s, const 
         return st == WP_OK ? push_type(d, ts, *t) : st;
     }
     case 0x02:
-        return fail(d, WP_ERR_UNSUPPORTED, "value imports and exports are not supported", NULL);
+        *s = CS_VALUE;
+        return valuebound(d, ts, t);
     default:
         return bad(d, "malformed extern type");
     }
@@ -519,6 +582,11 @@ static wp_status type_decls(dec *d, tscope *outer, ctype *t, bool component) {
             if ((st = extern_name(d, &nm)) == WP_OK &&
                 (st = externtype(d, &ts, nm, &s, &et)) == WP_OK && s == CS_TYPE)
                 name_type(et, nm);
+            if (st == WP_OK && s == CS_VALUE) {
+                if (!GROW(d, ts.vals, ts.vals_cap, ts.nvals + 1))
+                    return nomem(d);
+                ts.vals[ts.nvals++] = et;
+            }
             if (st == WP_OK)
                 st = k == 0x03 ? add_named(d, &t->imports, &t->nimports, &imp_cap, nm, s, et)
                                : add_named(d, &t->exports, &t->nexports, &exp_cap, nm, s, et);
@@ -672,11 +740,33 @@ static wp_status core_type(dec *d, bool in_module) {
 
 /* ---- Definitions ------------------------------------------------------------------------- */
 
-/* The type of item i of sort s in scope sc (funcs, instances, components), or NULL. */
+/* The type of item i of sort s in scope sc (funcs, values, types, instances, components), or
+ * NULL. */
 static const ctype *item_type(const cscope *sc, csort s, uint32_t i) {
-    return s == CS_FUNC || s == CS_INSTANCE || s == CS_COMPONENT || s == CS_TYPE
+    return s == CS_FUNC || s == CS_VALUE || s == CS_INSTANCE || s == CS_COMPONENT ||
+                   s == CS_TYPE
                ? sc->defs[s][i].type
                : NULL;
+}
+
+/* Uses up value i of sc: the model lets each value be used exactly once (by an export, an
+ * instantiation or a start function). */
+static wp_status use_value(dec *d, cscope *sc, uint32_t i) {
+    cdef *v = &sc->defs[CS_VALUE][i];
+    if (v->used)
+        return wp_err_set(d->err, WP_ERR_INVALID, "at 0x%zx: value %" PRIu32 " is used twice "
+                          "(each value is used exactly once)", rd_offset(&d->rd), i);
+    v->used = true;
+    return WP_OK;
+}
+
+/* At the end of a component: every value was used (else it would be dropped unseen). */
+static wp_status values_all_used(dec *d, const cscope *sc) {
+    for (uint32_t i = 0; i < sc->count[CS_VALUE]; i++)
+        if (!sc->defs[CS_VALUE][i].used)
+            return wp_err_set(d->err, WP_ERR_INVALID, "at 0x%zx: value %" PRIu32 " is never "
+                              "used (each value must be used exactly once)", rd_offset(&d->rd), i);
+    return WP_OK;
 }
 
 /* An outer alias: ct scopes out (0: this one), item idx of sort s (types, modules,
@@ -742,6 +832,12 @@ static wp_status alias_export(dec *d, cscope *sc, tscope *ts, csort s, cdef *def
         return fail(d, WP_ERR_INVALID, "the instance has no export ", def->name);
     if (e->sort != s)
         return fail(d, WP_ERR_INVALID, "wrong sort for the export ", def->name);
+    /* an instance's value, like any value, can be taken out once */
+    for (uint32_t i = 0; s == CS_VALUE && i + 1 < sc->count[CS_VALUE]; i++) {
+        const cdef *o = &sc->defs[CS_VALUE][i];
+        if (o->kind == CD_ALIAS_EXPORT && o->a == def->a && strcmp(o->name, def->name) == 0)
+            return fail(d, WP_ERR_INVALID, "the instance's value is aliased twice: ", def->name);
+    }
     def->type = e->type;
     return s == CS_TYPE ? push_type(d, ts, def->type) : WP_OK;
 }
@@ -933,6 +1029,9 @@ static wp_status check_args(dec *d, const cscope *sc, const cdef *def, const cty
         if (im->sort == CS_FUNC && at && im->type && !func_match(at->func, im->type->func))
             return fail(d, WP_ERR_INVALID, "instantiate: wrong function type of argument ",
                         im->name);
+        if (im->sort == CS_VALUE && at && im->type && !val_match(at->val, im->type->val, 0))
+            return fail(d, WP_ERR_INVALID, "instantiate: wrong value type of argument ",
+                        im->name);
     }
     return WP_OK;
 }
@@ -946,6 +1045,8 @@ static wp_status instance(dec *d, cscope *sc) {
         st = k == 0 ? name(d, &def->args[i].name) : extern_name(d, &def->args[i].name);
         if (st == WP_OK)
             st = sortidx(d, sc, false, CS_INSTANCE, &def->args[i]);
+        if (st == WP_OK && def->args[i].sort == CS_VALUE)
+            st = use_value(d, sc, def->args[i].index);
     }
     if (st != WP_OK)
         return st;
@@ -1128,16 +1229,21 @@ static wp_status export_one(dec *d, cscope *sc) {
         st = sortidx(d, sc, false, CS_COUNT, &a);
     if (st == WP_OK && a.sort <= CS_CORE_INSTANCE && a.sort != CS_CORE_MODULE)
         return bad(d, "only core modules of the core sorts can be exported");
+    if (st == WP_OK && a.sort == CS_VALUE)
+        st = use_value(d, sc, a.index);
     if (st == WP_OK)
         st = byte(d, &has);
     if (st != WP_OK)
         return st;
     const ctype *t = item_type(sc, a.sort, a.index);
+    const ctype *have = t;
     csort s = CS_FUNC;
     if (a.sort == CS_TYPE)
         name_type(t, nm);
     if (has == 1 && (st = externtype(d, &sc->ts, nm, &s, &t)) == WP_OK && s != a.sort)
         return bad(d, "the export's declared sort differs from the item's");
+    if (st == WP_OK && has == 1 && s == CS_VALUE && !val_match(have->val, t->val, 0))
+        return bad(d, "the export's declared value type differs from the value's");
     if (st == WP_OK && has > 1)
         return bad(d, "malformed export type");
     if (st == WP_OK && sc->nexports >= WIT_MAX_ITEMS)
@@ -1153,6 +1259,7 @@ static wp_status export_one(dec *d, cscope *sc) {
         def->a = a.index;
         def->type = t;
         def->name = nm;
+        def->used = a.sort == CS_VALUE; /* the new index names the value that went out */
         if (a.sort == CS_TYPE && has != 1)
             st = push_type(d, &sc->ts, t);
     }
@@ -1219,6 +1326,7 @@ static wp_status section_component(dec *d, cscope *sc, const uint8_t *end) {
         return nomem(d);
     child->parent = sc;
     child->ts.parent = &sc->ts;
+    child->ts.sc = child;
     wp_reader saved = d->rd;
     const uint8_t *p;
     static const uint8_t pre[8] = {0, 'a', 's', 'm', 0x0d, 0, 1, 0};
@@ -1239,35 +1347,101 @@ static wp_status section_component(dec *d, cscope *sc, const uint8_t *end) {
     return st;
 }
 
-/* start: a function of no parameters and no results, run when instantiation reaches this point.
- * Arguments and results would be component values, which are not supported. */
+/* The start's argument i (< ft->nparams): a value of the parameter's type, used up by the
+ * call. */
+static wp_status start_arg(dec *d, cscope *sc, const wp_wit_func *ft, uint32_t i, uint32_t *out) {
+    wp_status st = u32(d, out);
+    if (st == WP_OK)
+        st = check_index(d, sc, CS_VALUE, *out);
+    if (st == WP_OK && !val_match(sc->defs[CS_VALUE][*out].type->val, ft->params[i].type, 0))
+        return wp_err_set(d->err, WP_ERR_INVALID, "at 0x%zx: start argument %" PRIu32 " (%s): "
+                          "value %" PRIu32 " has the wrong type", rd_offset(&d->rd), i,
+                          ft->params[i].name, *out);
+    return st == WP_OK ? use_value(d, sc, *out) : st;
+}
+
+/* start: function f called when instantiation reaches this point, with values as arguments
+ * (each used up); its result, if any, becomes the next value. */
 static wp_status section_start(dec *d, cscope *sc) {
-    uint32_t fn = 0;
-    uint32_t nargs = 0;
+    cstart start = {0};
     uint32_t nresults = 0;
-    wp_status st = u32(d, &fn);
+    wp_status st = u32(d, &start.func);
     if (st == WP_OK)
-        st = check_index(d, sc, CS_FUNC, fn);
+        st = check_index(d, sc, CS_FUNC, start.func);
     if (st == WP_OK)
-        st = count(d, &nargs);
-    for (uint32_t i = 0; i < nargs && st == WP_OK; i++) {
-        uint32_t v = 0;
-        st = u32(d, &v);
-    }
-    if (st == WP_OK)
-        st = u32(d, &nresults);
+        st = count(d, &start.nargs);
     if (st != WP_OK)
         return st;
-    if (nargs || nresults)
-        return fail(d, WP_ERR_UNSUPPORTED, "start function arguments and results are component "
-                    "values, which are not supported", NULL);
-    const ctype *t = item_type(sc, CS_FUNC, fn);
-    if (t && t->func && (t->func->nparams || t->func->result))
-        return bad(d, "start function type does not match its arguments and results");
+    const ctype *t = item_type(sc, CS_FUNC, start.func);
+    if (!t || !t->func)
+        return bad(d, "the start function has no function type");
+    const wp_wit_func *ft = t->func;
+    if (start.nargs != ft->nparams)
+        return wp_err_set(d->err, WP_ERR_INVALID, "at 0x%zx: the start function takes %" PRIu32
+                          " arguments, %" PRIu32 " given", rd_offset(&d->rd), ft->nparams,
+                          start.nargs);
+    if (start.nargs && !(start.args = alloc(d, start.nargs * sizeof *start.args)))
+        return nomem(d);
+    for (uint32_t i = 0; i < start.nargs && st == WP_OK; i++)
+        st = start_arg(d, sc, ft, i, &start.args[i]);
+    if (st == WP_OK)
+        st = u32(d, &nresults);
+    if (st == WP_OK && nresults != (ft->result ? 1u : 0u))
+        return wp_err_set(d->err, WP_ERR_INVALID, "at 0x%zx: the start function returns %u "
+                          "results, %" PRIu32 " declared", rd_offset(&d->rd),
+                          ft->result ? 1u : 0u, nresults);
+    if (st != WP_OK)
+        return st;
     if (!GROW(d, sc->starts, sc->starts_cap, sc->nstarts + 1))
         return nomem(d);
-    sc->starts[sc->nstarts++] = (cstart){.func = fn, .at = sc->norder};
-    return WP_OK;
+    start.at = sc->norder;
+    cdef *def = NULL;
+    if (ft->result && (st = add_def(d, sc, CS_VALUE, CD_START_RESULT, &def)) == WP_OK) {
+        def->a = sc->nstarts;
+        start.has_result = true;
+        start.result = sc->count[CS_VALUE] - 1;
+        if ((st = value_type_of(d, ft->result, &def->type)) != WP_OK)
+            return st;
+    }
+    sc->starts[sc->nstarts++] = start;
+    return st;
+}
+
+/* A value definition: its type, its length in bytes, then val(type) of exactly that length. */
+static wp_status value_def(dec *d, cscope *sc) {
+    cdef *def = NULL;
+    uint32_t len = 0;
+    wp_component *c = d->c;
+    wp_status st = add_def(d, sc, CS_VALUE, CD_VALUE, &def);
+    if (st == WP_OK)
+        st = value_type(d, &sc->ts, &def->type);
+    if (st == WP_OK)
+        st = u32(d, &len);
+    if (st == WP_OK && len > rd_remaining(&d->rd))
+        return bad(d, "value runs past the end");
+    if (st != WP_OK)
+        return st;
+    if (!GROW(d, c->values, c->values_cap, c->nvalues + 1))
+        return nomem(d);
+    const uint8_t *end = d->rd.end;
+    const uint8_t *vend = d->rd.p + len;
+    const char *why = NULL;
+    d->rd.end = vend;
+    c->values[c->nvalues] = wp_value_nil();
+    st = comp__read_value(&d->rd, def->type->val, &d->value_nodes, &c->values[c->nvalues], &why);
+    d->rd.end = end;
+    if (st != WP_OK)
+        return st == WP_ERR_NOMEM ? nomem(d) : bad(d, why);
+    def->a = c->nvalues++; /* owned by the component from here, freed with it on failure too */
+    return d->rd.p == vend ? WP_OK : bad(d, "value length mismatch");
+}
+
+static wp_status section_value(dec *d, cscope *sc) {
+    uint32_t n = 0;
+    wp_status st = count(d, &n);
+    for (uint32_t i = 0; i < n && st == WP_OK; i++)
+        st = value_def(d, sc);
+    return st;
 }
 
 static wp_status section(dec *d, cscope *sc, uint8_t id, const uint8_t *end) {
@@ -1288,7 +1462,7 @@ static wp_status section(dec *d, cscope *sc, uint8_t id, const uint8_t *end) {
     case 9: return section_start(d, sc);
     case 10: return section_import(d, sc);
     case 11: return section_export(d, sc);
-    case 12: return fail(d, WP_ERR_UNSUPPORTED, "value definitions are not supported", NULL);
+    case 12: return section_value(d, sc);
     default: return bad(d, "unknown section");
     }
 }
@@ -1310,7 +1484,7 @@ static wp_status scope_body(dec *d, cscope *sc) {
             st = bad(d, "section size mismatch");
         d->rd.end = outer_end;
     }
-    return st;
+    return st == WP_OK ? values_all_used(d, sc) : st;
 }
 
 /* ---- Exported function names ------------------------------------------------------------- */
@@ -1373,8 +1547,10 @@ wp_status wp_component_decode(const uint8_t *bytes, size_t len, wp_component **o
     c->arena = arena;
     dec d = {.c = c, .rd = rd_init(bytes, bytes + 8, bytes + len), .err = err};
     wp_status st = (c->root = alloc(&d, sizeof *c->root)) ? WP_OK : nomem(&d);
-    if (st == WP_OK)
+    if (st == WP_OK) {
+        c->root->ts.sc = c->root;
         st = scope_body(&d, c->root);
+    }
     if (st == WP_OK)
         st = list_exports(&d);
     if (st != WP_OK) {
@@ -1395,6 +1571,8 @@ void wp_component_free(wp_component *c) {
         return;
     for (uint32_t i = 0; i < c->nmodules; i++)
         wp_module_free(c->modules[i]);
+    for (uint32_t i = 0; i < c->nvalues; i++)
+        wp_value_free(&c->values[i]);
     wp_wit_free(c->arena);
     wp_heap_free(wp_heap_default(), c, sizeof *c);
 }

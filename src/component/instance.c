@@ -77,6 +77,33 @@ static void bind_instance_resources(wp_comp_inst *ci, const ctype *it, const lin
 
 /* ---- Imports ----------------------------------------------------------------------------- */
 
+/* A value owned by the instance, nil; NULL when out of memory. */
+static wp_value *new_value(wp_comp_inst *ci) {
+    rvalue *rv = comp__alloc(ci, sizeof *rv);
+    if (!rv)
+        return NULL;
+    rv->v = wp_value_nil();
+    rv->next = ci->values;
+    ci->values = rv;
+    return &rv->v;
+}
+
+/* A value import: the linker's value of that name, checked against the import's type and
+ * copied into the instance. */
+static wp_status import_value(frame *f, const cdef *def, ritem *out) {
+    const wp_value *v = link__value(f->linker, def->name);
+    wp_err why = {0};
+    if (!v)
+        return wp_err_set(f->err, WP_ERR_LINK, "value import %s is not provided", def->name);
+    if (comp__check_value(def->type->val, v, &why) != WP_OK)
+        return wp_err_set(f->err, WP_ERR_LINK, "value import %s: %s", def->name, why.msg);
+    wp_value *copy = new_value(f->ci);
+    if (!copy || wp_value_copy(copy, v) != WP_OK)
+        return nomem(f->err);
+    out->of.value = copy;
+    return WP_OK;
+}
+
 static wp_status import_root(frame *f, const cdef *def, ritem *out) {
     wp_comp_inst *ci = f->ci;
     switch (out->sort) {
@@ -106,6 +133,8 @@ static wp_status import_root(frame *f, const cdef *def, ritem *out) {
             bind_host_resource(ci, def->type->res, NULL, def->name);
         out->of.type = def->type;
         return WP_OK;
+    case CS_VALUE:
+        return import_value(f, def, out);
     default:
         return wp_err_set(f->err, WP_ERR_UNSUPPORTED, "import %s: unsupported sort", def->name);
     }
@@ -148,6 +177,9 @@ static wp_status alias_host(frame *f, const rinst *ri, const cdef *def, ritem *o
         out->of.type = def->type;
         return WP_OK;
     }
+    if (out->sort == CS_VALUE)
+        return wp_err_set(f->err, WP_ERR_LINK, "value import %s#%s is not provided", ri->name,
+                          def->name);
     if (out->sort != CS_FUNC)
         return wp_err_set(f->err, WP_ERR_UNSUPPORTED, "%s: only functions and types can be "
                           "taken from an imported instance", def->name);
@@ -405,24 +437,58 @@ static wp_status eval_def(frame *f, csort s, const cdef *def, ritem *out) {
     case CD_RES_REP: return resource_func(f, def, out);
     case CD_TYPE: return deftype(f, def, out);
     case CD_EXPORT: return export_item(f, def, out, s);
+    case CD_VALUE: out->of.value = &f->ci->comp->values[def->a]; return WP_OK;
+    case CD_START_RESULT: return WP_OK; /* set by the start function, which ran just before */
     }
     return WP_OK;
 }
 
+/* Calls a start function the component lifted, as a call of an export would: its argument
+ * values lowered, its result lifted into *out (nil for none), then its post-return. */
+static wp_status call_start(frame *f, const rfunc *rf, const cstart *start, wp_value *out) {
+    wp_comp_inst *ci = f->ci;
+    wp_value *args = NULL;
+    size_t size = (start->nargs + 1) * sizeof *args;
+    if (start->nargs && !(args = wp_heap_zalloc(wp_heap_default(), size)))
+        return nomem(f->err);
+    for (uint32_t i = 0; i < start->nargs; i++) /* borrowed: shallow copies, not freed */
+        args[i] = *f->items[CS_VALUE][start->args[i]].of.value;
+    handle_cx hcx = {.ci = ci, .host_reps = false};
+    wp_cabi cx = {.exec = ci->exec, .memory = rf->memory, .realloc = rf->realloc,
+                  .encoding = rf->encoding, .handles = &hcx};
+    wp_val flat[WP_CABI_MAX_FLAT_PARAMS];
+    wp_val res[WP_CABI_MAX_FLAT_RESULTS];
+    uint32_t nflat = 0;
+    uint32_t nres = wp_func_type(rf->core).nresults;
+    wp_trap trap;
+    wp_status st = wp_cabi_lower_params(&cx, rf->type, args, start->nargs, flat, &nflat, f->err);
+    wp_heap_free(wp_heap_default(), args, start->nargs ? size : 0);
+    if (st == WP_OK)
+        st = wp_call(ci->exec, rf->core, flat, nflat, res, nres, &trap, f->err);
+    if (st == WP_OK)
+        st = wp_cabi_lift_results(&cx, rf->type, res, nres, out, f->err);
+    if (st == WP_OK && rf->post_return)
+        st = wp_call(ci->exec, rf->post_return, res, nres, NULL, 0, &trap, f->err);
+    return st;
+}
+
 /* Runs the scope's start functions placed after its first 'at' definitions; *next is the first
- * not run yet. */
+ * not run yet. A start's result becomes its value (the definition at 'at'). */
 static wp_status run_starts(frame *f, uint32_t at, uint32_t *next) {
     const cscope *sc = f->sc;
     for (; *next < sc->nstarts && sc->starts[*next].at <= at; (*next)++) {
-        const rfunc *rf = f->items[CS_FUNC][sc->starts[*next].func].of.func;
+        const cstart *start = &sc->starts[*next];
+        const rfunc *rf = f->items[CS_FUNC][start->func].of.func;
         if (!rf || rf->kind != RF_LIFTED)
             return wp_err_set(f->err, WP_ERR_UNSUPPORTED, "a component start function must be "
                               "one the component defines (canon lift)");
-        wp_trap trap;
-        if (wp_call(f->ci->exec, rf->core, NULL, 0, NULL, 0, &trap, f->err) != WP_OK ||
-            (rf->post_return &&
-             wp_call(f->ci->exec, rf->post_return, NULL, 0, NULL, 0, &trap, f->err) != WP_OK))
+        wp_value *result = new_value(f->ci);
+        if (!result)
+            return nomem(f->err);
+        if (call_start(f, rf, start, result) != WP_OK)
             return wp_err_wrap(f->err, "component start function");
+        if (start->has_result)
+            f->items[CS_VALUE][start->result] = (ritem){.sort = CS_VALUE, .of.value = result};
     }
     return WP_OK;
 }
@@ -492,6 +558,8 @@ wp_status wp_comp_instantiate(const wp_component *c, wp_store *s, wp_exec *exec,
 void wp_comp_inst_free(wp_comp_inst *ci) {
     if (!ci)
         return;
+    for (rvalue *rv = ci->values; rv; rv = rv->next)
+        wp_value_free(&rv->v);
     comp__park_free(ci);
     comp__handles_free(ci);
     wp_exec_free(ci->aux);
@@ -502,18 +570,21 @@ void wp_comp_inst_free(wp_comp_inst *ci) {
 
 /* ---- Exported functions ------------------------------------------------------------------ */
 
-static const rfunc *find_in(const rinst *ri, const char *name, size_t len) {
+/* The export of sort s called name (len bytes) of ri, or NULL. */
+static const ritem *find_in(const rinst *ri, csort s, const char *name, size_t len) {
     for (uint32_t i = 0; ri && i < ri->n; i++)
-        if (ri->items[i].sort == CS_FUNC && strlen(ri->names[i]) == len &&
+        if (ri->items[i].sort == s && strlen(ri->names[i]) == len &&
             memcmp(ri->names[i], name, len) == 0)
-            return ri->items[i].of.func;
+            return &ri->items[i];
     return NULL;
 }
 
-const wp_comp_func *wp_comp_inst_func(const wp_comp_inst *ci, const char *name) {
+/* An export of sort s by the embedder's name: "name", or "iface#name" inside an exported
+ * instance (an unversioned iface names a versioned export). */
+static const ritem *find_export(const wp_comp_inst *ci, csort s, const char *name) {
     const char *hash = strrchr(name, '#');
     if (!hash)
-        return (const wp_comp_func *)find_in(ci->exports, name, strlen(name));
+        return find_in(ci->exports, s, name, strlen(name));
     size_t ilen = (size_t)(hash - name);
     for (uint32_t i = 0; i < ci->exports->n; i++) {
         const char *en = ci->exports->names[i];
@@ -522,10 +593,19 @@ const wp_comp_func *wp_comp_inst_func(const wp_comp_inst *ci, const char *name) 
         match = match || (strchr(en, '@') && (size_t)(strchr(en, '@') - en) == ilen &&
                           memcmp(en, name, ilen) == 0 && !memchr(name, '@', ilen));
         if (match && ci->exports->items[i].sort == CS_INSTANCE)
-            return (const wp_comp_func *)find_in(ci->exports->items[i].of.inst, hash + 1,
-                                                 strlen(hash + 1));
+            return find_in(ci->exports->items[i].of.inst, s, hash + 1, strlen(hash + 1));
     }
     return NULL;
+}
+
+const wp_comp_func *wp_comp_inst_func(const wp_comp_inst *ci, const char *name) {
+    const ritem *it = find_export(ci, CS_FUNC, name);
+    return it ? (const wp_comp_func *)it->of.func : NULL;
+}
+
+const wp_value *wp_comp_inst_value(const wp_comp_inst *ci, const char *name) {
+    const ritem *it = find_export(ci, CS_VALUE, name);
+    return it ? it->of.value : NULL;
 }
 
 uint32_t wp_comp_func_nparams(const wp_comp_func *f) {

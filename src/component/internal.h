@@ -26,6 +26,7 @@ typedef struct wit_node {
     uint32_t res;   /* own/borrow: the resource's number in its component (see ctype.res) */
     bool resource;  /* WIT text: a `resource NAME` declaration (its bare use is own<NAME>) */
     bool borrows;   /* binaries: a borrow somewhere inside (computed once, types are DAGs) */
+    bool handles;   /* binaries: an own or borrow somewhere inside (such types are no values) */
 } wit_node;
 
 static inline const wit_node *wit__node(const wp_wit_type *t) { return (const wit_node *)t; }
@@ -105,7 +106,7 @@ typedef struct ctype ctype;
 typedef struct cnamed {
     const char *name;
     csort sort;
-    const ctype *type; /* NULL for core modules and values */
+    const ctype *type; /* NULL for core modules; a value's is its value type (CT_VAL) */
 } cnamed;
 
 struct ctype {
@@ -142,6 +143,8 @@ typedef enum cdef_kind {
     CD_RES_REP,         /* a: type */
     CD_TYPE,            /* type */
     CD_EXPORT,          /* a: sort index re-exported (the export's new index) */
+    CD_VALUE,           /* a: value number (into wp_component.values) */
+    CD_START_RESULT,    /* a: start number; its result, set when the start runs */
 } cdef_kind;
 
 typedef struct carg {
@@ -168,8 +171,9 @@ typedef struct cdef {
     uint32_t nargs;
     carg *args;
     copts opts;
-    const ctype *type; /* CD_TYPE, and the type of imported items */
+    const ctype *type; /* CD_TYPE, and the type of imported items; a value's (CT_VAL) */
     uint32_t offset;   /* in the binary, for errors */
+    bool used;         /* values: used already (each value is used exactly once) */
 } cdef;
 
 typedef struct cimport {
@@ -184,25 +188,36 @@ typedef struct cexport {
     uint32_t index;
 } cexport;
 
+typedef struct cscope cscope;
+
 /* A type index space: a component's, or an instance or component type's (whose outer
- * aliases reach the enclosing spaces). */
+ * aliases reach the enclosing spaces). A component's knows its scope (its values are
+ * definitions there); a type's lists the types of the values it declares. */
 typedef struct tscope tscope;
 struct tscope {
     const ctype **types;
     uint32_t n;
     uint32_t cap;
     tscope *parent;
+    const cscope *sc;    /* a component's, else NULL */
+    const ctype **vals;  /* a type's declared values (CT_VAL), for (eq i) bounds */
+    uint32_t nvals;
+    uint32_t vals_cap;
 };
 
-/* One component scope: the root or a nested component definition. */
 /* A start definition: function func of the scope runs once the first 'at' definitions of its
- * order are made (no arguments or results: value definitions are not supported). */
+ * order are made, with the values args (each used up by it); its result, if it has one, is
+ * value 'result' (a CD_START_RESULT definition, the one at 'at'). */
 typedef struct cstart {
     uint32_t func;
     uint32_t at;
+    uint32_t nargs;
+    uint32_t *args;
+    bool has_result;
+    uint32_t result;
 } cstart;
 
-typedef struct cscope cscope;
+/* One component scope: the root or a nested component definition. */
 struct cscope {
     cscope *parent;
     uint32_t count[CS_COUNT]; /* items in each index space */
@@ -238,10 +253,31 @@ struct wp_component {
     uint32_t nres; /* resource types, numbered across all scopes */
     const char **export_funcs; /* "name" and "iface#name" */
     uint32_t nexport_funcs;
+    wp_value *values; /* value definitions (section 12), owned: freed with the component */
+    uint32_t nvalues;
+    uint32_t values_cap;
 };
 
 /* Growable arrays in the component's arena (old contents copied; never freed one by one). */
 bool comp__grow(wp_wit *arena, void **items, uint32_t *cap, uint32_t need, size_t elem);
+
+/* ---- Values (value.c) ---------------------------------------------------------------------- */
+
+#define COMP_MAX_VALUE_NODES (1u << 18) /* wp_values made for one component's definitions */
+
+struct wp_reader;
+
+/* Reads val(t), the binary form of a value of type t (Binary.md "Value Definitions"), into
+ * *out (owned by the caller; nil on failure), in the shape lifting gives an embedder (see
+ * wp_cabi_lift_results). *nodes counts the values made, up to COMP_MAX_VALUE_NODES.
+ * Fails: WP_ERR_INVALID (*why says why; the reader stops where it went wrong), WP_ERR_NOMEM. */
+wp_status comp__read_value(struct wp_reader *rd, const wp_wit_type *t, uint32_t *nodes,
+                           wp_value *out, const char **why);
+
+/* Checks that v has exactly the shape comp__read_value gives a value of type t (an embedder's
+ * value for a value import): no strings parsed for numbers, a case without payload type true
+ * or nil. Fails: WP_ERR_INVALID, err says where ("field 'port': expected u16, got string"). */
+wp_status comp__check_value(const wp_wit_type *t, const wp_value *v, wp_err *err);
 
 /* ---- Linking (link.c) ----------------------------------------------------------------------- */
 
@@ -250,14 +286,26 @@ typedef struct link_entry {
     void *ctx;
 } link_entry;
 
+/* A value the embedder gives for a value import. */
+typedef struct link_value {
+    char *name;
+    wp_value v;
+} link_value;
+
 struct wp_comp_linker {
     link_entry *entries;
     uint32_t n;
     uint32_t cap;
+    link_value *values;
+    uint32_t nvalues;
+    uint32_t values_cap;
 };
 
 /* The linker's interface for an import name, or NULL. */
 const link_entry *link__find(const wp_comp_linker *l, const char *import_name);
+
+/* The linker's value for a value import name (exactly that name), or NULL. l may be NULL. */
+const wp_value *link__value(const wp_comp_linker *l, const char *import_name);
 
 /* True if a host interface's version satisfies an import's (semver-compatible). */
 bool link__version_ok(const char *have, const char *want);
@@ -310,8 +358,15 @@ typedef struct ritem {
         struct rinst *inst;
         const ctype *type;
         cscope *component;
+        const wp_value *value; /* the component's, or one of the instance's (rvalue) */
     } of;
 } ritem;
+
+/* A value made while instantiating (a start function's result), owned by the instance. */
+typedef struct rvalue {
+    wp_value v;
+    struct rvalue *next;
+} rvalue;
 
 typedef struct rinst {
     const link_entry *host;  /* an imported instance linked to a host interface */
@@ -354,6 +409,7 @@ struct wp_comp_inst {
     uint32_t call_borrows[LEND_MAX]; /* borrow handles made for the embedder's call */
     uint32_t ncall_borrows;
     uint64_t evals; /* definitions evaluated while instantiating (bounded) */
+    rvalue *values; /* made while instantiating, freed with the instance */
 };
 
 /* Run-time allocation owned by an instance, freed with it. */

@@ -1,4 +1,5 @@
-/* link.c: linkers of host interfaces, matched to imports by name and compatible version. */
+/* link.c: linkers of host interfaces, matched to imports by name and compatible version, and
+ * of values for value imports. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -14,6 +15,11 @@ wp_status wp_comp_linker_new(wp_comp_linker **out, wp_err *err) {
 void wp_comp_linker_free(wp_comp_linker *l) {
     if (!l)
         return;
+    for (uint32_t i = 0; i < l->nvalues; i++) {
+        wp_heap_free(heap(), l->values[i].name, strlen(l->values[i].name) + 1);
+        wp_value_free(&l->values[i].v);
+    }
+    wp_heap_free(heap(), l->values, l->values_cap * sizeof *l->values);
     wp_heap_free(heap(), l->entries, l->cap * sizeof *l->entries);
     wp_heap_free(heap(), l, sizeof *l);
 }
@@ -108,5 +114,43 @@ const link_entry *link__find(const wp_comp_linker *l, const char *import_name) {
             link__version_ok(version_of(have), version_of(import_name)))
             return &l->entries[i];
     }
+    return NULL;
+}
+
+wp_status wp_comp_linker_value(wp_comp_linker *l, const char *name, const wp_value *v,
+                               wp_err *err) {
+    wp_value copy;
+    if (wp_value_copy(&copy, v) != WP_OK)
+        return wp_err_set(err, WP_ERR_NOMEM, "out of memory");
+    for (uint32_t i = 0; i < l->nvalues; i++) {
+        if (strcmp(l->values[i].name, name) == 0) {
+            wp_value_free(&l->values[i].v);
+            l->values[i].v = copy;
+            return WP_OK;
+        }
+    }
+    char *nm = wp_heap_strdup(heap(), name);
+    if (l->nvalues == l->values_cap && nm) {
+        uint32_t ncap = l->values_cap ? l->values_cap * 2 : 8;
+        link_value *vs = wp_heap_realloc(heap(), l->values, l->values_cap * sizeof *vs,
+                                         ncap * sizeof *vs);
+        if (vs) {
+            l->values = vs;
+            l->values_cap = ncap;
+        }
+    }
+    if (!nm || l->nvalues == l->values_cap) {
+        wp_heap_free(heap(), nm, nm ? strlen(nm) + 1 : 0);
+        wp_value_free(&copy);
+        return wp_err_set(err, WP_ERR_NOMEM, "out of memory");
+    }
+    l->values[l->nvalues++] = (link_value){nm, copy};
+    return WP_OK;
+}
+
+const wp_value *link__value(const wp_comp_linker *l, const char *import_name) {
+    for (uint32_t i = 0; l && i < l->nvalues; i++)
+        if (strcmp(l->values[i].name, import_name) == 0)
+            return &l->values[i].v;
     return NULL;
 }

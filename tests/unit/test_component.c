@@ -642,8 +642,8 @@ static void test_section_errors(void) {
         {6, 5, {1, 1, 3, 0, 0}, WP_ERR_INVALID, "malformed alias"},
         {6, 4, {1, 3, 2, 1}, WP_ERR_INVALID, "unexpected end"},
         {6, 5, {1, 3, 2, 1, 0}, WP_ERR_INVALID, "outer alias reaches past"},
-        {6, 2, {1, 2}, WP_ERR_UNSUPPORTED, "value definitions"},
-        {12, 0, {0}, WP_ERR_UNSUPPORTED, "value definitions"},
+        {6, 6, {1, 0x02, 0, 0, 1, 'a'}, WP_ERR_INVALID, "unknown instance"},
+        {12, 4, {1, 0x7f, 1, 2}, WP_ERR_INVALID, "malformed bool value"},
         {4, 8, {0, 'a', 's', 'm', 1, 0, 0, 0}, WP_ERR_INVALID, "nested component has a bad preamble"},
         {7, 3, {1, 0x7f, 0}, WP_ERR_INVALID, "section size mismatch"},
         {3, 2, {1, 0x61}, WP_ERR_UNSUPPORTED, "core types other than functions"},
@@ -927,15 +927,15 @@ static void test_decode_errors(void) {
                                       10, 7, 1, 0, 2, 0xc0, 0x80, 3, 1};
     CHECK_EQ(wp_component_decode(badutf8, sizeof badutf8, &c, &err), WP_ERR_INVALID);
     CHECK_STR_CONTAINS(err.msg, "malformed UTF-8 encoding");
-    /* start sections: empty; naming a function that does not exist; passing an argument (a
-     * component value, unsupported) */
+    /* start sections: empty; naming a function that does not exist; passing an argument the
+     * function does not take */
     static const uint8_t start[] = {0, 'a', 's', 'm', 0x0d, 0, 1, 0, 9, 0};
     CHECK_EQ(wp_component_decode(start, sizeof start, &c, &err), WP_ERR_INVALID);
     static const uint8_t nostart[] = {0, 'a', 's', 'm', 0x0d, 0, 1, 0, 9, 3, 0, 0, 0};
     CHECK_EQ(wp_component_decode(nostart, sizeof nostart, &c, &err), WP_ERR_INVALID);
     CHECK_STR_CONTAINS(err.msg, "unknown func");
     /* (type (func)) (import "f" (func (type 0))) (start 0): decodes, but the start function
-     * must be one the component defines; with an argument it is a component value */
+     * must be one the component defines; it takes no argument */
     static const uint8_t hoststart[] = {0, 'a', 's', 'm', 0x0d, 0, 1, 0, 7, 5, 1, 0x40, 0, 1, 0,
                                         10, 6, 1, 0, 1, 'f', 1, 0, 9, 3, 0, 0, 0};
     CHECK_EQ(wp_component_decode(hoststart, sizeof hoststart, &c, &err), WP_OK);
@@ -955,8 +955,8 @@ static void test_decode_errors(void) {
     }
     static const uint8_t argstart[] = {0, 'a', 's', 'm', 0x0d, 0, 1, 0, 7, 5, 1, 0x40, 0, 1, 0,
                                        10, 6, 1, 0, 1, 'f', 1, 0, 9, 4, 0, 1, 0, 0};
-    CHECK_EQ(wp_component_decode(argstart, sizeof argstart, &c, &err), WP_ERR_UNSUPPORTED);
-    CHECK_STR_CONTAINS(err.msg, "component values, which are not supported");
+    CHECK_EQ(wp_component_decode(argstart, sizeof argstart, &c, &err), WP_ERR_INVALID);
+    CHECK_STR_CONTAINS(err.msg, "the start function takes 0 arguments, 1 given");
     /* every truncation of a real component fails with an offset, or ends at a section
      * boundary and is a valid (smaller) component */
     size_t len = 0;

@@ -1,0 +1,26 @@
+;; values_start_trap: a start function given a value (a string made by an earlier start) traps:
+;; the instantiation fails with the trap.
+(component
+  (core module $m
+    (memory (export "mem") 1)
+    (global $next (mut i32) (i32.const 1024))
+    (data (i32.const 16) "boom")
+    (func (export "realloc") (param i32 i32 i32 i32) (result i32) (local $p i32)
+      (local.set $p (global.get $next))
+      (global.set $next (i32.add (global.get $next) (local.get 3)))
+      (local.get $p))
+    (func (export "make") (result i32)
+      (i32.store (i32.const 32) (i32.const 16))
+      (i32.store (i32.const 36) (i32.const 4))
+      (i32.const 32))
+    (func (export "boom") (param i32 i32) unreachable))
+  (core instance $i (instantiate $m))
+  (alias core export $i "mem" (core memory $mem))
+  (alias core export $i "realloc" (core func $realloc))
+  (func $make (result string)
+    (canon lift (core func $i "make") (memory $mem) (realloc $realloc)))
+  (func $boom (param "s" string)
+    (canon lift (core func $i "boom") (memory $mem) (realloc $realloc)))
+  (start $make (result (value $s)))
+  (start $boom (value $s))
+)
