@@ -16,8 +16,9 @@
  *                  borrowed by a linker and everything instantiated through it.
  *   wp_comp_linker the host interfaces one instantiation may use, each with its context
  *                  pointer. Owned by the caller; must outlive instances made with it.
- *   wp_comp_inst   one instance of a component in a wp_store: its core instances, its resource
- *                  table, the host functions that lower into it. Owned by the caller
+ *   wp_comp_inst   one instance of a component in a wp_store: its core instances, the handle
+ *                  tables of its component instances (the root's and each nested one's), the
+ *                  host functions that lower into it. Owned by the caller
  *                  (wp_comp_inst_free(), before the store); used by the store's thread only.
  */
 #ifndef WIPPY_COMPONENT_H

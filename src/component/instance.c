@@ -366,8 +366,9 @@ static wp_status deftype(frame *f, const cdef *def, ritem *out) {
     if (!t || t->kind != CT_RESOURCE || !t->local)
         return WP_OK;
     rtype *r = &f->ci->rtypes[t->res];
-    *r = (rtype){.canon = t->res, .impl = f->rc, .local = true, .bound = true,
-                 .name = "resource"};
+    *r = (rtype){.canon = t->res, .local = true, .bound = true, .name = "resource"};
+    if (!comp__rcomp_defines(f->ci, f->rc, t->res))
+        return nomem(f->err);
     if (t->has_dtor && t->dtor < f->sc->count[CS_CORE_FUNC])
         r->dtor = f->items[CS_CORE_FUNC][t->dtor].of.core.of.func;
     return WP_OK;

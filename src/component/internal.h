@@ -273,7 +273,6 @@ typedef struct rtype {
     const link_entry *host;           /* a host interface's resource, else NULL */
     const wp_comp_host_resource *hres;
     wp_func *dtor;                    /* a guest resource's destructor, or NULL */
-    rcomp *impl;                      /* a guest resource: the instance that defined it */
     bool local;                       /* defined by a component (here or in a nested one) */
     bool bound;
 } rtype;
@@ -346,6 +345,9 @@ struct rcomp {
     rhandle *handles;
     uint32_t nhandles;
     uint32_t handles_cap;
+    uint32_t *defined; /* the resource types (canon numbers) this instance defined */
+    uint32_t ndefined;
+    uint32_t defined_cap;
     rcomp *next; /* every instance of the wp_comp_inst, for freeing */
 };
 
@@ -418,6 +420,9 @@ wp_status comp__resource_func(wp_comp_inst *ci, rcomp *tab, cdef_kind kind, uint
 
 /* A new instance's empty table, linked into ci's list (NULL when out of memory). */
 rcomp *comp__rcomp_new(wp_comp_inst *ci);
+
+/* Records that instance rc defined resource type canon (false when out of memory). */
+bool comp__rcomp_defines(wp_comp_inst *ci, rcomp *rc, uint32_t canon);
 
 /* Drops every handle left in every table (host resources' drops run; guest code does not). */
 void comp__handles_free(wp_comp_inst *ci);

@@ -21,6 +21,23 @@ rcomp *comp__rcomp_new(wp_comp_inst *ci) {
     return rc;
 }
 
+bool comp__rcomp_defines(wp_comp_inst *ci, rcomp *rc, uint32_t canon) {
+    if (!comp__grow(ci->mem, (void **)&rc->defined, &rc->defined_cap, rc->ndefined + 1,
+                    sizeof *rc->defined))
+        return false;
+    rc->defined[rc->ndefined++] = canon;
+    return true;
+}
+
+/* Whether instance rc defined resource res (it implements it: it deals in representations).
+ * Types are static: every instance of one nested component defines the same numbers. */
+static bool defines(const wp_comp_inst *ci, const rcomp *rc, uint32_t res) {
+    for (uint32_t i = 0; i < rc->ndefined; i++)
+        if (rc->defined[i] == ci->rtypes[res].canon)
+            return true;
+    return false;
+}
+
 static wp_status new_handle(wp_comp_inst *ci, rcomp *tab, uint32_t res, int64_t rep, bool own,
                             uint32_t *out, wp_err *err) {
     uint32_t i = 1; /* handle 0 is never valid */
@@ -126,7 +143,7 @@ static wp_status lend(bscope *sc, rcomp *tab, uint32_t i, wp_err *err) {
  * borrow handle it must drop before it returns. */
 static wp_status lower_borrow(wp_comp_inst *ci, rcomp *tab, bscope *sc, uint32_t res,
                               int64_t rep, uint32_t *out, wp_err *err) {
-    if (ci->rtypes[res].impl == tab) {
+    if (defines(ci, tab, res)) {
         *out = (uint32_t)rep;
         return WP_OK;
     }

@@ -545,6 +545,7 @@ static void test_nested_tables(void) {
     wp_err err = {0};
     /* the embedder's handles are the root's: $def makes handle 1 in its table, which moves to
      * the root's (its 1) */
+    wp_value out;
     CHECK_EQ(call_int(&t, "def#make", 1, 5), 1);
     CHECK_EQ(call_int(&t, "def#last-new", 0, 0), 1);
     /* the root's core code makes one: $def's table is empty again (1), the root's is not (2) */
@@ -565,11 +566,24 @@ static void test_nested_tables(void) {
     CHECK_EQ(call_int(&t, "p-peek", 0, 0), 7);
     CHECK_EQ(call_int(&t, "use#last-borrow", 0, 0), 1);
     CHECK_EQ(call_int(&t, "use#peek", 1, 1), 5);
+    /* a call tracks 16 borrow handles; more are refused */
+    wp_value many;
+    wp_value_array(&many, 0);
+    for (int i = 0; i < 16; i++) {
+        wp_value one = wp_value_int(1);
+        wp_value_array_push(&many, &one);
+    }
+    CHECK_EQ(comp_call(&t, "use#drop-all", &many, 1, &out, &err), WP_OK);
+    CHECK_EQ(out.of.i, 16);
+    wp_value one = wp_value_int(1);
+    wp_value_array_push(&many, &one);
+    CHECK_EQ(comp_call(&t, "use#drop-all", &many, 1, &out, &err), WP_ERR_INVALID);
+    CHECK_STR_CONTAINS(err.msg, "more than 16 borrowed handles in one call");
+    wp_value_free(&many);
     /* lent and given in one call: the root's code traps, the embedder is refused */
     CHECK_EQ(call_fails(&t, "p-both", 0, 0, &err), WP_ERR_TRAP);
     CHECK_STR_CONTAINS(err.msg, "handle 2 is still lent out");
     wp_value twice[2] = {wp_value_int(1), wp_value_int(1)};
-    wp_value out;
     CHECK_EQ(comp_call(&t, "use#both", twice, 2, &out, &err), WP_ERR_INVALID);
     CHECK_STR_CONTAINS(err.msg, "handle 1 is still lent out");
     CHECK_EQ(call_int(&t, "p-peek", 0, 0), 7); /* both still there */
