@@ -1,11 +1,12 @@
-/* resource.c: an instance's resource table: handles, own/borrow rules, resource.new, .drop,
- * .rep, and handles crossing to hosts and embedders. */
+/* resource.c: the handle tables of component instances (one each, root and nested): handles,
+ * own/borrow rules, borrow scopes of calls, resource.new, .drop, .rep, and handles crossing
+ * between tables, to hosts and to embedders. */
 #include <inttypes.h>
 #include <string.h>
 
 #include "internal.h"
 
-#define MAX_HANDLES (1u << 20) /* live handles of one instance */
+#define MAX_HANDLES (1u << 20) /* live handles of one table */
 
 static const char *res_name(const wp_comp_inst *ci, uint32_t res) {
     const char *n = ci->rtypes[res].name;
@@ -126,16 +127,13 @@ void comp__scope_end(bscope *sc) {
     sc->nmade = sc->nlent = 0;
 }
 
-/* Counts handle i of the lender's table as lent for the scope's call: its owner may not give it
- * away or drop it until the call ends. */
-static wp_status lend(bscope *sc, rcomp *tab, uint32_t i, wp_err *err) {
+/* Counts handle i of the lender's table (the caller's) as lent for the scope's call: its owner
+ * may not give it away or drop it until the call ends. */
+static void lend(bscope *sc, uint32_t i) {
     if (sc->nlent >= LEND_MAX) /* only the first ones are guarded */
-        return WP_OK;
-    if (sc->lender != tab)
-        return wp_err_set(err, WP_ERR_INTERNAL, "a borrow from an unexpected table");
-    tab->handles[i].lends++;
+        return;
+    sc->lender->handles[i].lends++;
     sc->lent[sc->nlent++] = i;
-    return WP_OK;
 }
 
 /* A borrow of rep for the scope's callee, whose table is tab: the representation itself when
@@ -186,9 +184,9 @@ static wp_status lower_embedder(handle_cx *hc, const wp_wit_type *t, int64_t v, 
     if (!h->host_held)
         return wp_err_set(err, WP_ERR_INVALID, "handle %u is not yours to %s", i,
                           t->kind == WP_WIT_OWN ? "give" : "lend");
-    if (t->kind == WP_WIT_BORROW) {
-        wp_status st = lend(hc->scope, root, i, err);
-        return st == WP_OK ? lower_borrow(ci, hc->tab, hc->scope, res, h->rep, out, err) : st;
+    if (t->kind == WP_WIT_BORROW) { /* the embedder's call's scope lends from the root */
+        lend(hc->scope, i);
+        return lower_borrow(ci, hc->tab, hc->scope, res, h->rep, out, err);
     }
     if (h->lends)
         return wp_err_set(err, WP_ERR_INVALID, "handle %u is still lent out", i);
@@ -227,15 +225,39 @@ wp_status comp__lower_handle(wp_cabi *cx, const wp_wit_type *t, const wp_value *
     return lower_borrow(hc->ci, hc->tab, hc->scope, res, v->of.i, out, err);
 }
 
-/* Moves own handle hi (h) out of its table (its representation goes on), or traps saying why
- * it cannot. */
-static wp_status move_out(rhandle *h, uint32_t hi, int64_t *rep, wp_err *err) {
+/* Whether own handle hi (h) can be given away, or a trap saying why it cannot. */
+static wp_status movable(const rhandle *h, uint32_t hi, wp_err *err) {
     if (!h->own || h->host_held)
         return wp_err_set(err, WP_ERR_TRAP, "handle %u is borrowed, not owned", hi);
     if (h->lends)
         return wp_err_set(err, WP_ERR_TRAP, "handle %u is still lent out", hi);
-    *rep = h->rep;
-    *h = (rhandle){0};
+    return WP_OK;
+}
+
+/* An export's result hi (h, of hc->tab): an own handle the embedder holds from now on, in the
+ * root's table (moved there from a nested instance's). */
+static wp_status lift_embedder(handle_cx *hc, const wp_wit_type *t, rhandle *h, uint32_t hi,
+                               wp_value *out, wp_err *err) {
+    wp_comp_inst *ci = hc->ci;
+    uint32_t mine = hi;
+    wp_status st = WP_OK;
+    if (t->kind == WP_WIT_BORROW) { /* validation keeps borrows out of results */
+        *out = wp_value_int(hi);
+        return WP_OK;
+    }
+    if ((st = movable(h, hi, err)) != WP_OK)
+        return st;
+    if (hc->tab != ci->root) {
+        rhandle moved = *h;
+        *h = (rhandle){0};
+        if ((st = new_handle(ci, ci->root, wit__node(t)->res, moved.rep, true, &mine, err)) !=
+            WP_OK) {
+            hc->tab->handles[hi] = moved;
+            return st;
+        }
+    }
+    ci->root->handles[mine].host_held = true;
+    *out = wp_value_int(mine);
     return WP_OK;
 }
 
@@ -249,31 +271,21 @@ wp_status comp__lift_handle(wp_cabi *cx, const wp_wit_type *t, uint32_t hi, wp_v
     wp_comp_inst *ci = hc->ci;
     uint32_t res = wit__node(t)->res;
     rhandle *h = NULL;
-    int64_t rep = 0;
     wp_status st = get_handle(ci, hc->tab, res, hi, &h, err);
     if (st != WP_OK)
         return st;
-    if (!hc->host_reps) { /* an export's result: the embedder holds it now, in the root's table */
-        uint32_t mine = hi;
-        if (t->kind == WP_WIT_OWN && hc->tab != ci->root &&
-            ((st = move_out(h, hi, &rep, err)) != WP_OK ||
-             (st = new_handle(ci, ci->root, res, rep, true, &mine, err)) != WP_OK))
-            return st;
-        if (t->kind == WP_WIT_OWN)
-            ci->root->handles[mine].host_held = true;
-        *out = wp_value_int(mine);
-        return WP_OK;
-    }
+    if (!hc->host_reps)
+        return lift_embedder(hc, t, h, hi, out, err);
     if (t->kind == WP_WIT_OWN) { /* moved to the host or the other component */
-        if ((st = move_out(h, hi, &rep, err)) != WP_OK)
+        if ((st = movable(h, hi, err)) != WP_OK)
             return st;
-        *out = wp_value_int(rep);
+        *out = wp_value_int(h->rep);
+        *h = (rhandle){0};
         return WP_OK;
     }
     if (!hc->scope)
         return wp_err_set(err, WP_ERR_TRAP, "a borrow cannot be returned");
-    if ((st = lend(hc->scope, hc->tab, hi, err)) != WP_OK) /* its owner may not give it away */
-        return st;
+    lend(hc->scope, hi); /* the scope's lender is this side's table */
     *out = wp_value_int(h->rep);
     return WP_OK;
 }

@@ -145,7 +145,8 @@
     (func (export "p-give") (result i32)
       (global.set $h (call $give))
       (global.get $h))
-    (func (export "p-drop") (call $drop (global.get $h))))
+    (func (export "p-drop") (call $drop (global.get $h)))
+    (func (export "p-own") (result i32) (global.get $h)))
   (core instance $p (instantiate $pm
     (with "i" (instance
       (export "make" (func $make-l)) (export "take" (func $take-l))
@@ -160,6 +161,7 @@
   (func (export "p-hold") (result u32) (canon lift (core func $p "p-hold")))
   (func (export "p-give") (result u32) (canon lift (core func $p "p-give")))
   (func (export "p-drop") (canon lift (core func $p "p-drop")))
+  (func (export "p-own") (result (own $r)) (canon lift (core func $p "p-own")))
   (export "def" (instance $d))
   (export "use" (instance $u))
 )

@@ -611,15 +611,23 @@ static void test_nested_tables(void) {
     CHECK_EQ(call_int(&t, "def#dtors", 0, 0), 2);
     CHECK_EQ(call_fails(&t, "p-drop", 0, 0, &err), WP_ERR_TRAP);
     CHECK_STR_CONTAINS(err.msg, "resource.drop: unknown handle 2");
+    /* the root gives the embedder one it holds (the same handle); giving it twice traps */
+    CHECK_EQ(call_int(&t, "p-make", 1, 10), 2);
+    CHECK_EQ(call_int(&t, "p-own", 0, 0), 2);
+    CHECK_EQ(call_fails(&t, "p-own", 0, 0, &err), WP_ERR_TRAP);
+    CHECK_STR_CONTAINS(err.msg, "handle 2 is borrowed, not owned");
+    CHECK_EQ(call_int(&t, "use#peek", 1, 2), 10); /* the embedder's now */
+    CHECK_EQ(wp_comp_resource_drop(t.ci, t.x, 2, &err), WP_OK);
+    CHECK_EQ(call_int(&t, "def#dtors", 0, 0), 3);
     /* the embedder's 1 moves to $use, which drops it: $def's destructor runs */
     CHECK_EQ(call_int(&t, "use#hold", 1, 1), 1);
     CHECK_EQ(call_fails(&t, "use#peek", 1, 1, &err), WP_ERR_INVALID); /* the embedder's is gone */
     CHECK_STR_CONTAINS(err.msg, "unknown handle 1");
     CHECK_EQ(call_fails(&t, "use#drop-held", 0, 0, &err), WP_OK);
-    CHECK_EQ(call_int(&t, "def#dtors", 0, 0), 3);
+    CHECK_EQ(call_int(&t, "def#dtors", 0, 0), 4);
     CHECK_EQ(call_fails(&t, "use#drop-held", 0, 0, &err), WP_ERR_TRAP);
     CHECK_STR_CONTAINS(err.msg, "resource.drop: unknown handle 1");
-    CHECK_EQ(call_int(&t, "def#dtors", 0, 0), 3);
+    CHECK_EQ(call_int(&t, "def#dtors", 0, 0), 4);
     CHECK_EQ(call_int(&t, "def#make", 1, 9), 1); /* left at close: its destructor does not run */
     comp_close(&t);
 }
