@@ -337,11 +337,13 @@ WP_API void wp_comp_inst_free(wp_comp_inst *ci);
 
 /* Drops handle, an own<T> the embedder holds (an export returned it), as resource.drop would:
  * it leaves the table and the resource's end runs: a host resource's drop, or the destructor
- * of a guest-defined one, run to completion on x (an idle exec of ci's store; it may not go
- * pending). The handle is gone even when the destructor traps.
+ * of a guest-defined one, run to completion on x (an idle exec of ci's store; the destructor
+ * may not go pending; x may be NULL for a resource without one). The handle is gone even when
+ * the destructor traps.
  * Fails: WP_ERR_INVALID (an unknown or dropped handle, one the component holds rather than the
- *        embedder, one lent to a call in progress, x NULL where a destructor must run),
- *        WP_ERR_TRAP (the destructor trapped: err has "resource destructor: " and why). */
+ *        embedder, one lent to a call in progress, x NULL or busy where a destructor must run:
+ *        then the handle stays), WP_ERR_TRAP (the destructor trapped or went pending: err has
+ *        "resource destructor: " and why). */
 WP_API wp_status wp_comp_resource_drop(wp_comp_inst *ci, wp_exec *x, uint32_t handle,
                                        wp_err *err);
 

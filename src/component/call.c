@@ -191,8 +191,8 @@ wp_status comp__lower_func(wp_comp_inst *ci, rcomp *tab, const rfunc *f, const r
     wp_valtype *types = comp__alloc(ci, (WP_CABI_MAX_FLAT_PARAMS + 2) * sizeof *types);
     if (!lw || !types)
         return wp_err_set(err, WP_ERR_NOMEM, "out of memory");
-    *lw = (lowered){.ci = ci, .tab = tab, .callee = f, .memory = opts->memory, .realloc = opts->realloc,
-                    .encoding = opts->encoding};
+    *lw = (lowered){.ci = ci, .tab = tab, .callee = f, .memory = opts->memory,
+                    .realloc = opts->realloc, .encoding = opts->encoding};
     uint32_t np = 0;
     uint32_t nr = 0;
     cabi__lower_core_type(f->type, types, &np, types + WP_CABI_MAX_FLAT_PARAMS + 1, &nr);

@@ -318,26 +318,6 @@ static wp_host_result res_rep(wp_host_call *call, void *env, const wp_val *args,
     return WP_HOST_OK;
 }
 
-/* Ends the life of a resource whose last own handle went: the host's drop, or the guest's
- * destructor run by dtor (with its representation). */
-static wp_status destroy(wp_comp_inst *ci, uint32_t res, int64_t rep,
-                         wp_status (*dtor)(void *env, wp_func *f, wp_val *rep, wp_err *err),
-                         void *env, wp_err *err) {
-    const rtype *r = &ci->rtypes[res];
-    if (!r->local) {
-        drop_host_rep(ci, res, rep);
-        return WP_OK;
-    }
-    if (!r->dtor)
-        return WP_OK;
-    wp_val v = wp_val_i32((uint32_t)rep);
-    return dtor(env, r->dtor, &v, err);
-}
-
-static wp_status dtor_nested(void *env, wp_func *f, wp_val *rep, wp_err *err) {
-    return wp_host_call_nested(env, f, rep, 1, NULL, 0, err);
-}
-
 static wp_host_result res_drop(wp_host_call *call, void *env, const wp_val *args,
                                wp_val *results) {
     (void)results;
@@ -352,9 +332,17 @@ static wp_host_result res_drop(wp_host_call *call, void *env, const wp_val *args
         return wp_host_trap(call, "resource.drop: handle %u is borrowed", args[0].of.i32);
     rhandle gone = *h;
     *h = (rhandle){0};
+    const rtype *r = &e->ci->rtypes[e->res];
     if (!gone.own) /* a borrow ends */
         return WP_HOST_OK;
-    if (destroy(e->ci, e->res, gone.rep, dtor_nested, call, &err) != WP_OK)
+    if (!r->local) {
+        drop_host_rep(e->ci, e->res, gone.rep);
+        return WP_HOST_OK;
+    }
+    if (!r->dtor)
+        return WP_HOST_OK;
+    wp_val rep = wp_val_i32((uint32_t)gone.rep); /* in the instance that defined it */
+    if (wp_host_call_nested(call, r->dtor, &rep, 1, NULL, 0, &err) != WP_OK)
         return wp_host_trap(call, "resource destructor: %s", err.msg);
     return WP_HOST_OK;
 }
@@ -375,9 +363,20 @@ wp_status comp__resource_func(wp_comp_inst *ci, rcomp *tab, cdef_kind kind, uint
 
 /* ---- The embedder's handles -------------------------------------------------------------- */
 
-static wp_status dtor_on_exec(void *env, wp_func *f, wp_val *rep, wp_err *err) {
-    wp_trap trap;
-    return wp_call(env, f, rep, 1, NULL, 0, &trap, err);
+/* Runs the destructor call begun on x to its end. */
+static wp_status run_dtor(wp_exec *x, wp_err *err) {
+    wp_run_state rs;
+    do
+        rs = wp_exec_run(x, WP_BUDGET_UNLIMITED);
+    while (rs == WP_RUN_BUDGET);
+    if (rs == WP_RUN_DONE)
+        return WP_OK;
+    if (rs == WP_RUN_PENDING) {
+        wp_exec_reset(x);
+        return wp_err_set(err, WP_ERR_TRAP, "resource destructor: a host call went pending "
+                          "(a destructor cannot wait)");
+    }
+    return wp_err_set(err, WP_ERR_TRAP, "resource destructor: %s", wp_exec_trap(x)->msg);
 }
 
 wp_status wp_comp_resource_drop(wp_comp_inst *ci, wp_exec *x, uint32_t handle, wp_err *err) {
@@ -392,14 +391,18 @@ wp_status wp_comp_resource_drop(wp_comp_inst *ci, wp_exec *x, uint32_t handle, w
         return wp_err_set(err, WP_ERR_INVALID, "handle %u is still lent out", handle);
     /* a handle carries its type's defining number: rtypes[canon] is the definition itself */
     const rtype *r = &ci->rtypes[h->res];
-    if (r->local && r->dtor && !x)
+    wp_val rep = wp_val_i32((uint32_t)h->rep);
+    bool guest = r->local && r->dtor;
+    if (guest && !x)
         return wp_err_set(err, WP_ERR_INVALID, "handle %u: its destructor needs an exec",
                           handle);
+    if (guest && wp_exec_begin(x, r->dtor, &rep, 1, err) != WP_OK) /* x busy: nothing changed */
+        return wp_err_wrap(err, "handle %u: its destructor cannot begin", handle);
     rhandle gone = *h;
     *h = (rhandle){0}; /* gone before the destructor runs, as resource.drop does */
-    wp_err derr = {0};
-    wp_status st = destroy(ci, gone.res, gone.rep, dtor_on_exec, x, &derr);
-    if (st != WP_OK)
-        return wp_err_set(err, st, "resource destructor: %s", derr.msg);
+    if (guest)
+        return run_dtor(x, err);
+    if (!r->local)
+        drop_host_rep(ci, gone.res, gone.rep);
     return WP_OK;
 }

@@ -678,6 +678,14 @@ static void test_embedder_drop(void) {
     CHECK_EQ(call_int(&t, "def#make", 1, 3), 2); /* the exec works after the trap */
     CHECK_EQ(wp_comp_resource_drop(t.ci, NULL, 2, &err), WP_ERR_INVALID);
     CHECK_STR_CONTAINS(err.msg, "needs an exec");
+    /* x busy with a call: refused, the handle stays */
+    CHECK_EQ(wp_comp_call_begin(t.ci, t.x, wp_comp_inst_func(t.ci, "def#dtors"), NULL, 0, &err),
+             WP_OK);
+    CHECK_EQ(wp_comp_resource_drop(t.ci, t.x, 2, &err), WP_ERR_INVALID);
+    CHECK_STR_CONTAINS(err.msg, "its destructor cannot begin: exec is busy");
+    CHECK_EQ(wp_comp_run(t.ci, t.x), WP_RUN_DONE);
+    CHECK_EQ(wp_comp_call_finish(t.ci, t.x, &out, &err), WP_OK);
+    CHECK_EQ(out.of.i, 2);
     CHECK_EQ(wp_comp_resource_drop(t.ci, t.x, 2, &err), WP_OK);
     CHECK_EQ(call_int(&t, "def#dtors", 0, 0), 3);
     comp_close(&t);
