@@ -16,8 +16,9 @@
  *                  borrowed by a linker and everything instantiated through it.
  *   wp_comp_linker the host interfaces one instantiation may use, each with its context
  *                  pointer. Owned by the caller; must outlive instances made with it.
- *   wp_comp_inst   one instance of a component in a wp_store: its core instances, its resource
- *                  table, the host functions that lower into it. Owned by the caller
+ *   wp_comp_inst   one instance of a component in a wp_store: its core instances, the handle
+ *                  tables of its component instances (the root's and each nested one's), the
+ *                  host functions that lower into it. Owned by the caller
  *                  (wp_comp_inst_free(), before the store); used by the store's thread only.
  */
 #ifndef WIPPY_COMPONENT_H
@@ -239,8 +240,10 @@ WP_API const wp_module *wp_component_module(const wp_component *c, uint32_t i);
  * in the caller's table. An own<T> parameter moves ownership to the host (it frees the
  * representation itself); a borrow<T> parameter is valid during the call only. When the
  * guest drops its last own handle ([resource-drop]T, or the instance is freed) the runtime
- * calls the resource type's drop. Handles of guest-defined resources seen by embedders (an
- * export returning own<T>) are WP_VINT handle indices of the instance's table. */
+ * calls the resource type's drop. Handles seen by embedders (an export returning own<T>) are
+ * WP_VINT handle indices of the root component instance's table (each component instance,
+ * root or nested, has its own table); the embedder gives them back as arguments or drops them
+ * with wp_comp_resource_drop. */
 
 typedef struct wp_comp_call wp_comp_call; /* one host call in progress; valid during it only */
 
@@ -343,9 +346,24 @@ typedef struct wp_comp_inst wp_comp_inst;
 WP_API wp_status wp_comp_instantiate(const wp_component *c, wp_store *s, wp_exec *exec,
                                      const wp_comp_linker *l, wp_comp_inst **out, wp_err *err);
 
-/* Frees the instance's resource table (calling host resources' drops) and its state; the
- * store keeps its core objects until wp_store_free(). Accepts NULL. */
+/* Frees the instance's resource tables and its state; the store keeps its core objects until
+ * wp_store_free(). Runs no guest code (a deliberate decision: the instance's memory goes with
+ * it): the drops of host resources still held run, the destructors of guest-defined resources
+ * still held do not (drop those first with wp_comp_resource_drop if they must run).
+ * Accepts NULL. */
 WP_API void wp_comp_inst_free(wp_comp_inst *ci);
+
+/* Drops handle, an own<T> the embedder holds (an export returned it), as resource.drop would:
+ * it leaves the table and the resource's end runs: a host resource's drop, or the destructor
+ * of a guest-defined one, run to completion on x (an idle exec of ci's store; the destructor
+ * may not go pending; x may be NULL for a resource without one). The handle is gone even when
+ * the destructor traps.
+ * Fails: WP_ERR_INVALID (an unknown or dropped handle, one the component holds rather than the
+ *        embedder, one lent to a call in progress, x NULL or busy where a destructor must run:
+ *        then the handle stays), WP_ERR_TRAP (the destructor trapped or went pending: err has
+ *        "resource destructor: " and why). */
+WP_API wp_status wp_comp_resource_drop(wp_comp_inst *ci, wp_exec *x, uint32_t handle,
+                                       wp_err *err);
 
 /* An exported function by name ("compute", "iface#name"), or NULL. Borrowed from ci. */
 typedef struct wp_comp_func wp_comp_func;

@@ -12,6 +12,7 @@ static wp_heap *heap(void) { return wp_heap_default(); }
 /* What a lowered core function calls, with the caller's options. */
 typedef struct lowered {
     wp_comp_inst *ci;
+    rcomp *tab; /* the table of the instance that lowered it */
     const rfunc *callee;
     wp_memory *memory;
     wp_func *realloc;
@@ -39,8 +40,7 @@ struct parked {
     uint32_t nargs;
     wp_value *values; /* the lifted parameters */
     uint32_t nvalues;
-    uint32_t lent[LEND_MAX]; /* handles borrowed by the call */
-    uint32_t nlent;
+    bscope scope; /* handles borrowed by the call */
 };
 
 /* ---- The host's side of a call ----------------------------------------------------------- */
@@ -76,7 +76,7 @@ void comp__park_free(wp_comp_inst *ci) {
         return;
     if (p->call.cancel)
         p->call.cancel(p->call.state);
-    comp__unlend(ci, p->lent, p->nlent);
+    comp__scope_end(&p->scope);
     free_values(p->values, p->nvalues);
     wp_heap_free(heap(), p->args, p->nargs * sizeof *p->args);
     wp_heap_free(heap(), p->fds, p->nfds * sizeof *p->fds);
@@ -84,9 +84,10 @@ void comp__park_free(wp_comp_inst *ci) {
     ci->park = NULL;
 }
 
-static void cabi_for(const lowered *lw, wp_host_call *hc, wp_exec *x, handle_cx *hcx,
-                     wp_cabi *cx) {
-    *hcx = (handle_cx){.ci = lw->ci, .host_reps = true};
+/* The lowering instance's side of a call: handles it gives are lifted to representations. */
+static void cabi_for(const lowered *lw, wp_host_call *hc, wp_exec *x, bscope *sc,
+                     handle_cx *hcx, wp_cabi *cx) {
+    *hcx = (handle_cx){.ci = lw->ci, .tab = lw->tab, .host_reps = true, .scope = sc};
     *cx = (wp_cabi){.exec = x,
                     .memory = lw->memory,
                     .realloc = lw->realloc,
@@ -97,7 +98,7 @@ static void cabi_for(const lowered *lw, wp_host_call *hc, wp_exec *x, handle_cx 
 
 /* Keeps a call that went pending: its arguments, values and wait. */
 static wp_host_result park(const lowered *lw, wp_comp_call *call, const wp_val *args,
-                           wp_value *values, uint32_t nvalues, const handle_cx *hcx) {
+                           wp_value *values, uint32_t nvalues, bscope *sc) {
     parked *p = wp_heap_zalloc(heap(), sizeof *p);
     uint32_t nfds = call->wait.nfds;
     if (p && (!(p->args = wp_heap_calloc(heap(), lw->nflat + 1, sizeof *p->args)) ||
@@ -109,7 +110,7 @@ static wp_host_result park(const lowered *lw, wp_comp_call *call, const wp_val *
     if (!p) {
         if (call->cancel)
             call->cancel(call->state);
-        comp__unlend(lw->ci, hcx->lent, hcx->nlent);
+        comp__scope_end(sc);
         free_values(values, nvalues);
         return wp_host_trap(call->hc, "%s: out of memory", lw->callee->name);
     }
@@ -124,20 +125,19 @@ static wp_host_result park(const lowered *lw, wp_comp_call *call, const wp_val *
     p->call.wait.fds = p->fds;
     p->values = values;
     p->nvalues = nvalues;
-    memcpy(p->lent, hcx->lent, sizeof p->lent);
-    p->nlent = hcx->nlent;
+    p->scope = *sc;
     lw->ci->park = p;
     return WP_HOST_PENDING;
 }
 
 static wp_host_result call_callee(wp_comp_call *call, const lowered *lw, const wp_value *values,
-                                  uint32_t n, wp_value *result, wp_err *err) {
+                                  uint32_t n, bscope *sc, wp_value *result, wp_err *err) {
     const rfunc *f = lw->callee;
     switch (f->kind) {
     case RF_HOST:
         return f->hfn->fn(call, f->host->ctx, values, n, result, err);
     case RF_LIFTED:
-        return cabi__call_lifted(call->hc, lw->ci, f, values, n, result, err) == WP_OK
+        return cabi__call_lifted(call->hc, lw->ci, f, values, n, sc, result, err) == WP_OK
                    ? WP_HOST_OK
                    : WP_HOST_TRAP;
     default:
@@ -153,23 +153,25 @@ static wp_host_result lowered_call(wp_host_call *hc, void *env, const wp_val *ar
     wp_err err = {0};
     if (lw->callee->kind == RF_STUB) /* before lifting: a stub never reads its arguments */
         return wp_host_trap(hc, "%s is not provided", lw->callee->name);
+    bscope sc;
     handle_cx hcx;
     wp_cabi cx;
-    cabi_for(lw, hc, NULL, &hcx, &cx);
+    comp__scope_begin(lw->ci, &sc, lw->tab, NULL);
+    cabi_for(lw, hc, NULL, &sc, &hcx, &cx);
     wp_value *values = wp_heap_calloc(heap(), t->nparams + 1, sizeof *values);
     if (!values)
         return wp_host_trap(hc, "%s: out of memory", lw->callee->name);
     if (cabi__lift_params(&cx, t, args, lw->nflat, values, &err) != WP_OK) {
-        comp__unlend(lw->ci, hcx.lent, hcx.nlent);
+        comp__scope_end(&sc);
         free_values(values, t->nparams + 1);
         return wp_host_trap(hc, "%s: %s", lw->callee->name, err.msg);
     }
     wp_comp_call call = {.hc = hc, .lw = lw};
     wp_value result = wp_value_nil();
-    wp_host_result r = call_callee(&call, lw, values, t->nparams, &result, &err);
+    wp_host_result r = call_callee(&call, lw, values, t->nparams, &sc, &result, &err);
     if (r == WP_HOST_PENDING && call.pended)
-        return park(lw, &call, args, values, t->nparams + 1, &hcx);
-    comp__unlend(lw->ci, hcx.lent, hcx.nlent);
+        return park(lw, &call, args, values, t->nparams + 1, &sc);
+    comp__scope_end(&sc);
     free_values(values, t->nparams + 1);
     if (r == WP_HOST_PENDING)
         err.kind = WP_ERR_INTERNAL, r = WP_HOST_TRAP, strcpy(err.msg, "pending without a wait");
@@ -177,19 +179,20 @@ static wp_host_result lowered_call(wp_host_call *hc, void *env, const wp_val *ar
         wp_value_free(&result);
         return call.exited ? WP_HOST_TRAP : wp_host_trap(hc, "%s: %s", lw->callee->name, err.msg);
     }
+    hcx.scope = NULL; /* results hold no borrows */
     wp_status st = cabi__lower_result(&cx, t, &result, args, lw->nflat, results, &err);
     wp_value_free(&result);
     return st == WP_OK ? WP_HOST_OK : wp_host_trap(hc, "%s: %s", lw->callee->name, err.msg);
 }
 
-wp_status comp__lower_func(wp_comp_inst *ci, const rfunc *f, const rfunc *opts, wp_func **out,
-                           wp_err *err) {
+wp_status comp__lower_func(wp_comp_inst *ci, rcomp *tab, const rfunc *f, const rfunc *opts,
+                           wp_func **out, wp_err *err) {
     lowered *lw = comp__alloc(ci, sizeof *lw);
     wp_valtype *types = comp__alloc(ci, (WP_CABI_MAX_FLAT_PARAMS + 2) * sizeof *types);
     if (!lw || !types)
         return wp_err_set(err, WP_ERR_NOMEM, "out of memory");
-    *lw = (lowered){.ci = ci, .callee = f, .memory = opts->memory, .realloc = opts->realloc,
-                    .encoding = opts->encoding};
+    *lw = (lowered){.ci = ci, .tab = tab, .callee = f, .memory = opts->memory,
+                    .realloc = opts->realloc, .encoding = opts->encoding};
     uint32_t np = 0;
     uint32_t nr = 0;
     cabi__lower_core_type(f->type, types, &np, types + WP_CABI_MAX_FLAT_PARAMS + 1, &nr);
@@ -226,7 +229,7 @@ static wp_status finish_parked(wp_comp_inst *ci, wp_exec *x, wp_host_result r, w
     if (r == WP_HOST_OK && aux_exec(ci, &lerr) == WP_OK) {
         handle_cx hcx;
         wp_cabi cx;
-        cabi_for(lw, NULL, ci->aux, &hcx, &cx);
+        cabi_for(lw, NULL, ci->aux, NULL, &hcx, &cx); /* results hold no borrows */
         if (cabi__lower_result(&cx, lw->callee->type, result, p->args, lw->nflat, results,
                                &lerr) == WP_OK) {
             uint32_t nres = 0;
@@ -286,23 +289,33 @@ wp_status wp_comp_complete(wp_comp_inst *ci, wp_exec *x, bool *done, wp_err *err
 
 /* ---- Calling exports --------------------------------------------------------------------- */
 
+/* The embedder's side of a call of f: its handles are indices of the root's table; they move
+ * to and from f's instance's table. */
+static void embedder_cx(wp_comp_inst *ci, const rfunc *f, wp_exec *x, handle_cx *hcx,
+                        wp_cabi *cx) {
+    *hcx = (handle_cx){.ci = ci, .tab = f->owner, .host_reps = false, .scope = &ci->call};
+    *cx = (wp_cabi){.exec = x, .memory = f->memory, .realloc = f->realloc,
+                    .encoding = f->encoding, .handles = hcx};
+}
+
 wp_status wp_comp_call_begin(wp_comp_inst *ci, wp_exec *x, const wp_comp_func *fn,
                              const wp_value *args, uint32_t nargs, wp_err *err) {
     const rfunc *f = (const rfunc *)fn;
     if (f->kind != RF_LIFTED)
         return wp_err_set(err, WP_ERR_INVALID, "%s is an import, not an export of the component",
                           f->name);
-    handle_cx hcx = {.ci = ci, .host_reps = false};
-    wp_cabi cx = {.exec = x, .memory = f->memory, .realloc = f->realloc, .encoding = f->encoding,
-                  .handles = &hcx};
+    handle_cx hcx;
+    wp_cabi cx;
+    embedder_cx(ci, f, x, &hcx, &cx);
     wp_val flat[WP_CABI_MAX_FLAT_PARAMS];
     uint32_t nflat = 0;
-    comp__end_call_borrows(ci); /* a call that trapped left its borrows */
+    comp__scope_end(&ci->call); /* a call that trapped left its borrows */
+    comp__scope_begin(ci, &ci->call, ci->root, f->owner);
     wp_status st = wp_cabi_lower_params(&cx, f->type, args, nargs, flat, &nflat, err);
     if (st == WP_OK)
         st = wp_exec_begin(x, f->core, flat, nflat, err);
     if (st != WP_OK)
-        comp__end_call_borrows(ci);
+        comp__scope_end(&ci->call);
     ci->calling = st == WP_OK ? f : NULL;
     return st;
 }
@@ -314,16 +327,17 @@ wp_status wp_comp_call_finish(wp_comp_inst *ci, wp_exec *x, wp_value *out, wp_er
         return wp_err_set(err, WP_ERR_INVALID, "no call of the component was begun");
     ci->calling = NULL;
     /* The Canonical ABI traps a call that returns while still holding a borrow it was lent. */
-    uint32_t held = comp__held_call_borrow(ci);
-    comp__end_call_borrows(ci);
+    uint32_t held = comp__scope_held(&ci->call);
+    comp__scope_end(&ci->call);
     if (held)
         return wp_err_set(err, WP_ERR_TRAP, "%s returned still holding borrow handle %u (a "
                           "callee must drop its borrows before it returns)", f->name, held);
     wp_val flat[WP_CABI_MAX_FLAT_RESULTS];
     uint32_t n = wp_exec_results(x, flat, WP_CABI_MAX_FLAT_RESULTS);
-    handle_cx hcx = {.ci = ci, .host_reps = false};
-    wp_cabi cx = {.exec = x, .memory = f->memory, .realloc = f->realloc, .encoding = f->encoding,
-                  .handles = &hcx};
+    handle_cx hcx;
+    wp_cabi cx;
+    embedder_cx(ci, f, x, &hcx, &cx);
+    hcx.scope = NULL; /* results hold no borrows */
     wp_status st = wp_cabi_lift_results(&cx, f->type, flat, n, out, err);
     if (st == WP_OK && f->post_return &&
         (st = wp_call(x, f->post_return, flat, n, NULL, 0, NULL, err)) != WP_OK) {
@@ -334,17 +348,24 @@ wp_status wp_comp_call_finish(wp_comp_inst *ci, wp_exec *x, wp_value *out, wp_er
 }
 
 wp_status cabi__call_lifted(wp_host_call *call, wp_comp_inst *ci, const rfunc *f,
-                            const wp_value *args, uint32_t nargs, wp_value *out, wp_err *err) {
-    handle_cx hcx = {.ci = ci, .host_reps = false};
+                            const wp_value *args, uint32_t nargs, bscope *sc, wp_value *out,
+                            wp_err *err) {
+    handle_cx hcx = {.ci = ci, .tab = f->owner, .host_reps = true, .scope = sc};
     wp_cabi cx = {.memory = f->memory, .realloc = f->realloc, .host_call = call,
                   .encoding = f->encoding, .handles = &hcx};
     wp_val flat[WP_CABI_MAX_FLAT_PARAMS];
     wp_val res[WP_CABI_MAX_FLAT_RESULTS];
     uint32_t nflat = 0;
     uint32_t nres = wp_func_type(f->core).nresults;
+    sc->borrower = f->owner; /* the borrow handles lowered into f's table */
     wp_status st = wp_cabi_lower_params(&cx, f->type, args, nargs, flat, &nflat, err);
     if (st == WP_OK)
         st = wp_host_call_nested(call, f->core, flat, nflat, res, nres, err);
+    uint32_t held = st == WP_OK ? comp__scope_held(sc) : 0;
+    if (held) /* as for the embedder's calls: a callee drops its borrows before it returns */
+        return wp_err_set(err, WP_ERR_TRAP, "%s returned still holding borrow handle %u (a "
+                          "callee must drop its borrows before it returns)", f->name, held);
+    hcx.scope = NULL; /* results hold no borrows */
     if (st == WP_OK)
         st = wp_cabi_lift_results(&cx, f->type, res, nres, out, err);
     if (st == WP_OK && f->post_return)

@@ -11,6 +11,7 @@
 
 typedef struct frame {
     wp_comp_inst *ci;
+    rcomp *rc; /* the component instance being made: its handle table */
     const cscope *sc;
     const wp_comp_linker *linker;
     ritem *items[CS_COUNT];
@@ -332,8 +333,10 @@ static wp_status instantiate(frame *f, const cdef *def, ritem *out) {
         return nomem(f->err);
     if (def->nargs) /* args[nargs].name NULL ends them */
         memcpy(args, def->args, def->nargs * sizeof *args);
-    frame cf = {.ci = f->ci, .sc = child, .linker = f->linker, .parent = f, .args = args,
-                .args_frame = f, .depth = f->depth + 1, .err = f->err};
+    frame cf = {.ci = f->ci, .rc = comp__rcomp_new(f->ci), .sc = child, .linker = f->linker,
+                .parent = f, .args = args, .args_frame = f, .depth = f->depth + 1, .err = f->err};
+    if (!cf.rc)
+        return nomem(f->err);
     return eval_scope(&cf, &out->of.inst);
 }
 
@@ -347,6 +350,7 @@ static wp_status lift(frame *f, const cdef *def, ritem *out) {
     rf->name = "(lifted function)";
     rf->type = named_type(f->ci, def->type->func, rf->name);
     rf->core = f->items[CS_CORE_FUNC][def->a].of.core.of.func;
+    rf->owner = f->rc;
     rf->encoding = def->opts.encoding;
     if (def->opts.has_memory)
         rf->memory = f->items[CS_CORE_MEMORY][def->opts.memory].of.core.of.memory;
@@ -378,13 +382,14 @@ static wp_status lower(frame *f, const cdef *def, ritem *out) {
         opts.realloc = f->items[CS_CORE_FUNC][def->opts.realloc].of.core.of.func;
     opts.encoding = def->opts.encoding;
     out->of.core.kind = WP_EXTERN_FUNC;
-    return comp__lower_func(f->ci, f->items[CS_FUNC][def->a].of.func, &opts,
+    return comp__lower_func(f->ci, f->rc, f->items[CS_FUNC][def->a].of.func, &opts,
                             &out->of.core.of.func, f->err);
 }
 
 static wp_status resource_func(frame *f, const cdef *def, ritem *out) {
     out->of.core.kind = WP_EXTERN_FUNC;
-    return comp__resource_func(f->ci, def->kind, def->type->res, &out->of.core.of.func, f->err);
+    return comp__resource_func(f->ci, f->rc, def->kind, def->type->res, &out->of.core.of.func,
+                               f->err);
 }
 
 static wp_status deftype(frame *f, const cdef *def, ritem *out) {
@@ -394,6 +399,8 @@ static wp_status deftype(frame *f, const cdef *def, ritem *out) {
         return WP_OK;
     rtype *r = &f->ci->rtypes[t->res];
     *r = (rtype){.canon = t->res, .local = true, .bound = true, .name = "resource"};
+    if (!comp__rcomp_defines(f->ci, f->rc, t->res))
+        return nomem(f->err);
     if (t->has_dtor && t->dtor < f->sc->count[CS_CORE_FUNC])
         r->dtor = f->items[CS_CORE_FUNC][t->dtor].of.core.of.func;
     return WP_OK;
@@ -544,7 +551,9 @@ wp_status wp_comp_instantiate(const wp_component *c, wp_store *s, wp_exec *exec,
         st = nomem(err);
     for (uint32_t i = 0; st == WP_OK && i < c->nres; i++)
         ci->rtypes[i].canon = i;
-    frame f = {.ci = ci, .sc = c->root, .linker = l, .err = err};
+    if (st == WP_OK && !(ci->root = comp__rcomp_new(ci)))
+        st = nomem(err);
+    frame f = {.ci = ci, .rc = ci->root, .sc = c->root, .linker = l, .err = err};
     if (st == WP_OK)
         st = eval_scope(&f, &ci->exports);
     if (st != WP_OK) {

@@ -312,14 +312,16 @@ bool link__version_ok(const char *have, const char *want);
 
 /* ---- Instances (instance.c, call.c, resource.c) -------------------------------------------- */
 
+typedef struct rcomp rcomp;
+
 /* A resource type at run time. */
 typedef struct rtype {
     uint32_t canon; /* the number all aliases of this type share (handles carry it) */
     const char *name;
     const link_entry *host;           /* a host interface's resource, else NULL */
     const wp_comp_host_resource *hres;
-    wp_func *dtor;                    /* a local resource's destructor, or NULL */
-    bool local;
+    wp_func *dtor;                    /* a guest resource's destructor, or NULL */
+    bool local;                       /* defined by a component (here or in a nested one) */
     bool bound;
 } rtype;
 
@@ -333,6 +335,7 @@ typedef struct rfunc {
     const link_entry *host;       /* RF_HOST */
     const wp_comp_host_func *hfn; /* RF_HOST */
     wp_func *core;                /* RF_LIFTED */
+    rcomp *owner;                 /* RF_LIFTED: the instance whose core function it lifts */
     wp_memory *memory;
     wp_func *realloc;
     wp_func *post_return;
@@ -379,16 +382,42 @@ typedef struct rinst {
 
 #define LEND_MAX 16u /* borrows of one call that are tracked */
 
-/* A handle in the instance's table. */
+/* A handle in an instance's table. */
 typedef struct rhandle {
     bool used;
     bool own;
-    bool host_held; /* lifted out to the embedder (export results) */
+    bool host_held; /* the root's table only: lifted out to the embedder (export results) */
     uint32_t res;   /* resource number */
     int64_t rep;
-    uint32_t lends;  /* borrows outstanding */
-    uint32_t lender; /* a borrow handle: the handle it borrows from (0: none) */
+    uint32_t lends; /* borrows of it outstanding (calls it was lent to) */
+    uint32_t scope; /* a borrow handle made for a call: that call's scope id (0: none) */
 } rhandle;
+
+/* A component instance at run time, the root or a nested one: its handle table. Each has its
+ * own (the Component Model's rule); handles cross between tables only by lifting and lowering,
+ * and handle numbers of two tables are unrelated. */
+struct rcomp {
+    rhandle *handles;
+    uint32_t nhandles;
+    uint32_t handles_cap;
+    uint32_t *defined; /* the resource types (canon numbers) this instance defined */
+    uint32_t ndefined;
+    uint32_t defined_cap;
+    rcomp *next; /* every instance of the wp_comp_inst, for freeing */
+};
+
+/* The borrows of one call: own handles of the caller's table lent to it (their lends are given
+ * back when it ends) and the borrow handles made for it in the callee's table (the callee must
+ * drop each before it returns). */
+typedef struct bscope {
+    rcomp *lender;
+    uint32_t lent[LEND_MAX]; /* the first LEND_MAX are tracked */
+    uint32_t nlent;
+    rcomp *borrower;
+    uint32_t made[LEND_MAX];
+    uint32_t nmade;
+    uint32_t id; /* the borrow handles made for the call carry it */
+} bscope;
 
 typedef struct parked parked;
 
@@ -398,16 +427,15 @@ struct wp_comp_inst {
     wp_exec *exec;  /* for start functions */
     wp_exec *aux;   /* for realloc after a parked call completes */
     rtype *rtypes;  /* comp->nres */
-    rhandle *handles;
-    uint32_t nhandles;
-    uint32_t handles_cap;
+    rcomp *root;    /* the root instance; its table holds the embedder's handles */
+    rcomp *rcomps;  /* every instance (root and nested), linked by next */
+    uint32_t scopes; /* the last borrow scope id given */
     rinst *exports;           /* the root's exports */
     wp_wit *mem;              /* arena: everything made at run time */
     parked *park;             /* the parked host call, or NULL */
     /* The call in progress from the embedder. */
     const rfunc *calling;
-    uint32_t call_borrows[LEND_MAX]; /* borrow handles made for the embedder's call */
-    uint32_t ncall_borrows;
+    bscope call; /* the embedder's call's borrows */
     uint64_t evals; /* definitions evaluated while instantiating (bounded) */
     rvalue *values; /* made while instantiating, freed with the instance */
 };
@@ -418,35 +446,47 @@ void *comp__alloc(wp_comp_inst *ci, size_t size);
 /* Handle conversions for the Canonical ABI (resource.c). cx->handles is a handle_cx. */
 typedef struct handle_cx {
     wp_comp_inst *ci;
-    bool host_reps;         /* a host function's side: handles are reps; else table indices */
-    uint32_t lent[LEND_MAX]; /* handles lent to the host for this call (lends counted) */
-    uint32_t nlent;
+    rcomp *tab;     /* the table of the core code's side */
+    bool host_reps; /* the other side deals in representations (a host function, or the other
+                     * component of an internal call); else it is the embedder, whose handles
+                     * are indices of the root's table */
+    bscope *scope;  /* the call's borrows; NULL: no borrow can be lowered (a host's result) */
 } handle_cx;
 
-/* The call that borrowed these handles is over. */
-void comp__unlend(wp_comp_inst *ci, const uint32_t *lent, uint32_t n);
+/* A new borrow scope for a call from table lender into table borrower (either may be NULL). */
+void comp__scope_begin(wp_comp_inst *ci, bscope *sc, rcomp *lender, rcomp *borrower);
 
-/* The embedder's call is over (or a new one begins): the borrow handles made for it go. */
-/* The first borrow handle made for the embedder's call that the guest still holds (it must
- * drop each before it returns), or 0 if none. */
-uint32_t comp__held_call_borrow(const wp_comp_inst *ci);
-void comp__end_call_borrows(wp_comp_inst *ci);
+/* The first borrow handle made for the call that its callee still holds (it must drop each
+ * before it returns), or 0 if none. */
+uint32_t comp__scope_held(const bscope *sc);
+
+/* The call is over: its borrow handles still held go (the call trapped), its lends are given
+ * back. Ending an ended or zeroed scope does nothing. */
+void comp__scope_end(bscope *sc);
 
 wp_status comp__lower_handle(wp_cabi *cx, const wp_wit_type *t, const wp_value *v, uint32_t *out,
                              wp_err *err);
 wp_status comp__lift_handle(wp_cabi *cx, const wp_wit_type *t, uint32_t h, wp_value *out,
                             wp_err *err);
 
-/* resource.new / resource.drop / resource.rep as core functions for resource number res. */
-wp_status comp__resource_func(wp_comp_inst *ci, cdef_kind kind, uint32_t res, wp_func **out,
-                              wp_err *err);
+/* resource.new / resource.drop / resource.rep as core functions for resource number res, acting
+ * on table tab (the instance that made the canon definition). */
+wp_status comp__resource_func(wp_comp_inst *ci, rcomp *tab, cdef_kind kind, uint32_t res,
+                              wp_func **out, wp_err *err);
 
-/* Drops every handle left (host resources' drops run). */
+/* A new instance's empty table, linked into ci's list (NULL when out of memory). */
+rcomp *comp__rcomp_new(wp_comp_inst *ci);
+
+/* Records that instance rc defined resource type canon (false when out of memory). */
+bool comp__rcomp_defines(wp_comp_inst *ci, rcomp *rc, uint32_t canon);
+
+/* Drops every handle left in every table (host resources' drops run; guest code does not). */
 void comp__handles_free(wp_comp_inst *ci);
 
-/* A core function that calls f (canon lower) with the given options. */
-wp_status comp__lower_func(wp_comp_inst *ci, const rfunc *f, const rfunc *opts, wp_func **out,
-                           wp_err *err);
+/* A core function of the instance with table tab that calls f (canon lower) with the given
+ * options. */
+wp_status comp__lower_func(wp_comp_inst *ci, rcomp *tab, const rfunc *f, const rfunc *opts,
+                           wp_func **out, wp_err *err);
 
 /* Parked calls: free one (running its cancel). */
 void comp__park_free(wp_comp_inst *ci);
@@ -464,8 +504,11 @@ wp_status cabi__lower_result(wp_cabi *cx, const wp_wit_func *f, const wp_value *
 void cabi__lower_core_type(const wp_wit_func *f, wp_valtype *params, uint32_t *nparams,
                            wp_valtype *results, uint32_t *nresults);
 
-/* Calls a lifted function with values, from inside a host call (component-internal calls). */
+/* Calls a lifted function with values, from inside a host call (component-internal calls):
+ * own handles among the values are representations, moved into f's table and out of it with
+ * its results; sc is the call's borrow scope (its lends already made by the caller). */
 wp_status cabi__call_lifted(wp_host_call *call, wp_comp_inst *ci, const rfunc *f,
-                            const wp_value *args, uint32_t nargs, wp_value *out, wp_err *err);
+                            const wp_value *args, uint32_t nargs, bscope *sc, wp_value *out,
+                            wp_err *err);
 
 #endif

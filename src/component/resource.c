@@ -1,53 +1,80 @@
-/* resource.c: an instance's resource table: handles, own/borrow rules, resource.new, .drop,
- * .rep, and handles crossing to hosts and embedders. */
+/* resource.c: the handle tables of component instances (one each, root and nested): handles,
+ * own/borrow rules, borrow scopes of calls, resource.new, .drop, .rep, and handles crossing
+ * between tables, to hosts and to embedders. */
 #include <inttypes.h>
 #include <string.h>
 
 #include "internal.h"
 
-#define MAX_HANDLES (1u << 20) /* live handles of one instance */
+#define MAX_HANDLES (1u << 20) /* live handles of one table */
 
 static const char *res_name(const wp_comp_inst *ci, uint32_t res) {
     const char *n = ci->rtypes[res].name;
     return n ? n : "resource";
 }
 
-static wp_status new_handle(wp_comp_inst *ci, uint32_t res, int64_t rep, bool own, uint32_t *out,
-                            wp_err *err) {
+rcomp *comp__rcomp_new(wp_comp_inst *ci) {
+    rcomp *rc = comp__alloc(ci, sizeof *rc);
+    if (rc) {
+        rc->next = ci->rcomps;
+        ci->rcomps = rc;
+    }
+    return rc;
+}
+
+bool comp__rcomp_defines(wp_comp_inst *ci, rcomp *rc, uint32_t canon) {
+    if (!comp__grow(ci->mem, (void **)&rc->defined, &rc->defined_cap, rc->ndefined + 1,
+                    sizeof *rc->defined))
+        return false;
+    rc->defined[rc->ndefined++] = canon;
+    return true;
+}
+
+/* Whether instance rc defined resource res (it implements it: it deals in representations).
+ * Types are static: every instance of one nested component defines the same numbers. */
+static bool defines(const wp_comp_inst *ci, const rcomp *rc, uint32_t res) {
+    for (uint32_t i = 0; i < rc->ndefined; i++)
+        if (rc->defined[i] == ci->rtypes[res].canon)
+            return true;
+    return false;
+}
+
+static wp_status new_handle(wp_comp_inst *ci, rcomp *tab, uint32_t res, int64_t rep, bool own,
+                            uint32_t *out, wp_err *err) {
     uint32_t i = 1; /* handle 0 is never valid */
-    while (i < ci->nhandles && ci->handles[i].used)
+    while (i < tab->nhandles && tab->handles[i].used)
         i++;
-    if (i >= ci->handles_cap) {
-        uint32_t ncap = ci->handles_cap ? ci->handles_cap * 2 : 16;
+    if (i >= tab->handles_cap) {
+        uint32_t ncap = tab->handles_cap ? tab->handles_cap * 2 : 16;
         if (ncap > MAX_HANDLES)
             return wp_err_set(err, WP_ERR_TRAP, "too many resource handles");
-        rhandle *h = wp_heap_realloc(wp_heap_default(), ci->handles,
-                                     ci->handles_cap * sizeof *h, ncap * sizeof *h);
+        rhandle *h = wp_heap_realloc(wp_heap_default(), tab->handles,
+                                     tab->handles_cap * sizeof *h, ncap * sizeof *h);
         if (!h)
             return wp_err_set(err, WP_ERR_NOMEM, "out of memory");
-        memset(h + ci->handles_cap, 0, (ncap - ci->handles_cap) * sizeof *h);
-        ci->handles = h;
-        ci->handles_cap = ncap;
+        memset(h + tab->handles_cap, 0, (ncap - tab->handles_cap) * sizeof *h);
+        tab->handles = h;
+        tab->handles_cap = ncap;
     }
-    if (i >= ci->nhandles)
-        ci->nhandles = i + 1;
-    ci->handles[i] = (rhandle){.used = true, .own = own, .res = ci->rtypes[res].canon, .rep = rep};
+    if (i >= tab->nhandles)
+        tab->nhandles = i + 1;
+    tab->handles[i] = (rhandle){.used = true, .own = own, .res = ci->rtypes[res].canon, .rep = rep};
     *out = i;
     return WP_OK;
 }
 
-/* The live handle h of resource res, or a trap naming what is wrong. */
-static wp_status get_handle(wp_comp_inst *ci, uint32_t res, uint32_t h, rhandle **out,
-                            wp_err *err) {
-    if (h == 0 || h >= ci->nhandles || !ci->handles[h].used)
+/* The live handle h of resource res in tab, or a trap naming what is wrong. */
+static wp_status get_handle(wp_comp_inst *ci, rcomp *tab, uint32_t res, uint32_t h,
+                            rhandle **out, wp_err *err) {
+    if (h == 0 || h >= tab->nhandles || !tab->handles[h].used)
         return wp_err_set(err, WP_ERR_TRAP, "unknown handle %u of %s", h, res_name(ci, res));
-    if (ci->handles[h].res != ci->rtypes[res].canon)
+    if (tab->handles[h].res != ci->rtypes[res].canon)
         return wp_err_set(err, WP_ERR_TRAP, "handle %u is not a %s", h, res_name(ci, res));
-    *out = &ci->handles[h];
+    *out = &tab->handles[h];
     return WP_OK;
 }
 
-/* Frees what an owned representation holds: a host resource's drop (a local destructor runs
+/* Frees what an owned representation holds: a host resource's drop (a guest destructor runs
  * in the guest: the caller does that). */
 static void drop_host_rep(wp_comp_inst *ci, uint32_t res, int64_t rep) {
     const rtype *r = &ci->rtypes[res];
@@ -56,16 +83,80 @@ static void drop_host_rep(wp_comp_inst *ci, uint32_t res, int64_t rep) {
 }
 
 void comp__handles_free(wp_comp_inst *ci) {
-    for (uint32_t i = 1; i < ci->nhandles; i++)
-        if (ci->handles[i].used && ci->handles[i].own)
-            drop_host_rep(ci, ci->handles[i].res, ci->handles[i].rep);
-    wp_heap_free(wp_heap_default(), ci->handles, ci->handles_cap * sizeof *ci->handles);
-    ci->handles = NULL;
-    ci->nhandles = ci->handles_cap = 0;
+    for (rcomp *tab = ci->rcomps; tab; tab = tab->next) {
+        for (uint32_t i = 1; i < tab->nhandles; i++)
+            if (tab->handles[i].used && tab->handles[i].own)
+                drop_host_rep(ci, tab->handles[i].res, tab->handles[i].rep);
+        wp_heap_free(wp_heap_default(), tab->handles, tab->handles_cap * sizeof *tab->handles);
+        tab->handles = NULL;
+        tab->nhandles = tab->handles_cap = 0;
+    }
+}
+
+/* ---- Borrow scopes ----------------------------------------------------------------------- */
+
+void comp__scope_begin(wp_comp_inst *ci, bscope *sc, rcomp *lender, rcomp *borrower) {
+    *sc = (bscope){.lender = lender, .borrower = borrower, .id = ++ci->scopes};
+    if (!sc->id) /* wrapped: 0 means "no scope" */
+        sc->id = ++ci->scopes;
+}
+
+/* Whether borrow handle made[k] of the scope is still in the callee's table. */
+static bool scope_holds(const bscope *sc, uint32_t k) {
+    uint32_t i = sc->made[k];
+    const rcomp *t = sc->borrower;
+    return t && i < t->nhandles && t->handles[i].used && !t->handles[i].own &&
+           t->handles[i].scope == sc->id;
+}
+
+uint32_t comp__scope_held(const bscope *sc) {
+    for (uint32_t k = 0; k < sc->nmade; k++)
+        if (scope_holds(sc, k))
+            return sc->made[k];
+    return 0;
+}
+
+void comp__scope_end(bscope *sc) {
+    for (uint32_t k = 0; k < sc->nmade; k++)
+        if (scope_holds(sc, k))
+            sc->borrower->handles[sc->made[k]] = (rhandle){0};
+    rcomp *t = sc->lender;
+    for (uint32_t k = 0; t && k < sc->nlent; k++)
+        if (sc->lent[k] < t->nhandles && t->handles[sc->lent[k]].lends)
+            t->handles[sc->lent[k]].lends--;
+    sc->nmade = sc->nlent = 0;
+}
+
+/* Counts handle i of the lender's table (the caller's) as lent for the scope's call: its owner
+ * may not give it away or drop it until the call ends. */
+static void lend(bscope *sc, uint32_t i) {
+    if (sc->nlent >= LEND_MAX) /* only the first ones are guarded */
+        return;
+    sc->lender->handles[i].lends++;
+    sc->lent[sc->nlent++] = i;
+}
+
+/* A borrow of rep for the scope's callee, whose table is tab: the representation itself when
+ * tab's instance defined the resource (all it can do with it is resource.rep), else a new
+ * borrow handle it must drop before it returns. */
+static wp_status lower_borrow(wp_comp_inst *ci, rcomp *tab, bscope *sc, uint32_t res,
+                              int64_t rep, uint32_t *out, wp_err *err) {
+    if (defines(ci, tab, res)) {
+        *out = (uint32_t)rep;
+        return WP_OK;
+    }
+    if (sc->nmade >= LEND_MAX)
+        return wp_err_set(err, WP_ERR_INVALID, "more than %u borrowed handles in one call",
+                          LEND_MAX);
+    wp_status st = new_handle(ci, tab, res, rep, false, out, err);
+    if (st != WP_OK)
+        return st;
+    tab->handles[*out].scope = sc->id;
+    sc->made[sc->nmade++] = *out;
+    return WP_OK;
 }
 
 /* ---- Crossing the Canonical ABI ---------------------------------------------------------- */
-
 
 static wp_status want_int(const wp_wit_type *t, const wp_value *v, wp_err *err) {
     if (v->kind == WP_VINT)
@@ -75,53 +166,46 @@ static wp_status want_int(const wp_wit_type *t, const wp_value *v, wp_err *err) 
                       wp_vkind_name(v->kind));
 }
 
-/* A borrow handle for the embedder's call, lent from handle from (its lends counted until the
- * guest drops it or the call ends). */
-static wp_status lend_to_call(wp_comp_inst *ci, uint32_t res, uint32_t from, uint32_t *out,
-                              wp_err *err) {
-    if (ci->ncall_borrows >= LEND_MAX)
-        return wp_err_set(err, WP_ERR_INVALID, "more than %u borrowed handles in one call",
-                          LEND_MAX);
-    wp_status st = new_handle(ci, res, ci->handles[from].rep, false, out, err);
+/* The embedder passes handle v of the root's table (one an export gave it) to a function of
+ * the instance with table hc->tab. */
+static wp_status lower_embedder(handle_cx *hc, const wp_wit_type *t, int64_t v, uint32_t *out,
+                                wp_err *err) {
+    wp_comp_inst *ci = hc->ci;
+    rcomp *root = ci->root;
+    uint32_t res = wit__node(t)->res;
+    rhandle *h = NULL;
+    if (v <= 0 || v > UINT32_MAX)
+        return wp_err_set(err, WP_ERR_INVALID, "%" PRId64 " is no handle", v);
+    uint32_t i = (uint32_t)v;
+    if (get_handle(ci, root, res, i, &h, err) != WP_OK) {
+        err->kind = WP_ERR_INVALID; /* the embedder's mistake, not the guest's */
+        return WP_ERR_INVALID;
+    }
+    if (!h->host_held)
+        return wp_err_set(err, WP_ERR_INVALID, "handle %u is not yours to %s", i,
+                          t->kind == WP_WIT_OWN ? "give" : "lend");
+    if (t->kind == WP_WIT_BORROW) { /* the embedder's call's scope lends from the root */
+        lend(hc->scope, i);
+        return lower_borrow(ci, hc->tab, hc->scope, res, h->rep, out, err);
+    }
+    if (h->lends)
+        return wp_err_set(err, WP_ERR_INVALID, "handle %u is still lent out", i);
+    if (hc->tab == root) { /* the component takes it back: the same handle */
+        h->host_held = false;
+        *out = i;
+        return WP_OK;
+    }
+    rhandle moved = *h; /* into a nested instance's table */
+    *h = (rhandle){0};
+    wp_status st = new_handle(ci, hc->tab, res, moved.rep, true, out, err);
     if (st != WP_OK)
-        return st;
-    ci->handles[*out].lender = from; /* handles may have moved: index, not pointer */
-    ci->handles[from].lends++;
-    ci->call_borrows[ci->ncall_borrows++] = *out;
-    return WP_OK;
-}
-
-/* Removes borrow handle i, giving its lender's lend back. */
-static void drop_borrow(wp_comp_inst *ci, uint32_t i) {
-    uint32_t from = ci->handles[i].lender;
-    ci->handles[i] = (rhandle){0};
-    if (from && from < ci->nhandles && ci->handles[from].lends)
-        ci->handles[from].lends--;
-}
-
-uint32_t comp__held_call_borrow(const wp_comp_inst *ci) {
-    for (uint32_t k = 0; k < ci->ncall_borrows; k++) {
-        uint32_t i = ci->call_borrows[k];
-        if (i < ci->nhandles && ci->handles[i].used && !ci->handles[i].own &&
-            ci->handles[i].lender)
-            return i;
-    }
-    return 0;
-}
-
-void comp__end_call_borrows(wp_comp_inst *ci) {
-    for (uint32_t k = 0; k < ci->ncall_borrows; k++) {
-        uint32_t i = ci->call_borrows[k];
-        if (i < ci->nhandles && ci->handles[i].used && !ci->handles[i].own &&
-            ci->handles[i].lender)
-            drop_borrow(ci, i);
-    }
-    ci->ncall_borrows = 0;
+        root->handles[i] = moved;
+    return st;
 }
 
 wp_status comp__lower_handle(wp_cabi *cx, const wp_wit_type *t, const wp_value *v, uint32_t *out,
                              wp_err *err) {
-    const handle_cx *hc = cx->handles;
+    handle_cx *hc = cx->handles;
     wp_status st = want_int(t, v, err);
     if (st != WP_OK)
         return st;
@@ -131,41 +215,50 @@ wp_status comp__lower_handle(wp_cabi *cx, const wp_wit_type *t, const wp_value *
         *out = (uint32_t)v->of.i;
         return WP_OK;
     }
-    wp_comp_inst *ci = hc->ci;
+    if (!hc->host_reps)
+        return lower_embedder(hc, t, v->of.i, out, err);
     uint32_t res = wit__node(t)->res;
-    if (hc->host_reps) { /* a host's result: a new resource it made */
-        if (t->kind == WP_WIT_BORROW)
-            return wp_err_set(err, WP_ERR_INVALID, "a host cannot return a borrow");
-        return new_handle(ci, res, v->of.i, true, out, err);
-    }
-    /* the embedder passes a handle it got from an export */
-    rhandle *h = NULL;
-    if (v->of.i <= 0 || v->of.i > UINT32_MAX)
-        return wp_err_set(err, WP_ERR_INVALID, "%" PRId64 " is no handle", v->of.i);
-    if ((st = get_handle(ci, res, (uint32_t)v->of.i, &h, err)) != WP_OK) {
-        err->kind = WP_ERR_INVALID; /* the embedder's mistake, not the guest's */
-        return WP_ERR_INVALID;
-    }
-    if (t->kind == WP_WIT_OWN) {
-        if (!h->host_held)
-            return wp_err_set(err, WP_ERR_INVALID, "handle %" PRId64 " is not yours to give",
-                              v->of.i);
-        if (h->lends)
-            return wp_err_set(err, WP_ERR_INVALID, "handle %" PRId64 " is still lent out",
-                              v->of.i);
-        h->host_held = false;
-        *out = (uint32_t)v->of.i;
+    if (t->kind == WP_WIT_OWN) /* a resource moving in: a new owned handle */
+        return new_handle(hc->ci, hc->tab, res, v->of.i, true, out, err);
+    if (!hc->scope) /* validation keeps borrows out of results: a host's result type is wrong */
+        return wp_err_set(err, WP_ERR_INVALID, "a host cannot return a borrow");
+    return lower_borrow(hc->ci, hc->tab, hc->scope, res, v->of.i, out, err);
+}
+
+/* Whether own handle hi (h) can be given away, or a trap saying why it cannot. */
+static wp_status movable(const rhandle *h, uint32_t hi, wp_err *err) {
+    if (!h->own || h->host_held)
+        return wp_err_set(err, WP_ERR_TRAP, "handle %u is borrowed, not owned", hi);
+    if (h->lends)
+        return wp_err_set(err, WP_ERR_TRAP, "handle %u is still lent out", hi);
+    return WP_OK;
+}
+
+/* An export's result hi (h, of hc->tab): an own handle the embedder holds from now on, in the
+ * root's table (moved there from a nested instance's). */
+static wp_status lift_embedder(handle_cx *hc, const wp_wit_type *t, rhandle *h, uint32_t hi,
+                               wp_value *out, wp_err *err) {
+    wp_comp_inst *ci = hc->ci;
+    uint32_t mine = hi;
+    wp_status st = WP_OK;
+    if (t->kind == WP_WIT_BORROW) { /* validation keeps borrows out of results */
+        *out = wp_value_int(hi);
         return WP_OK;
     }
-    if (!h->host_held)
-        return wp_err_set(err, WP_ERR_INVALID, "handle %" PRId64 " is not yours to lend",
-                          v->of.i);
-    /* borrow: a resource the component defines is passed as its representation */
-    if (ci->rtypes[res].local) {
-        *out = (uint32_t)h->rep;
-        return WP_OK;
+    if ((st = movable(h, hi, err)) != WP_OK)
+        return st;
+    if (hc->tab != ci->root) {
+        rhandle moved = *h;
+        *h = (rhandle){0};
+        if ((st = new_handle(ci, ci->root, wit__node(t)->res, moved.rep, true, &mine, err)) !=
+            WP_OK) {
+            hc->tab->handles[hi] = moved;
+            return st;
+        }
     }
-    return lend_to_call(ci, res, (uint32_t)v->of.i, out, err);
+    ci->root->handles[mine].host_held = true;
+    *out = wp_value_int(mine);
+    return WP_OK;
 }
 
 wp_status comp__lift_handle(wp_cabi *cx, const wp_wit_type *t, uint32_t hi, wp_value *out,
@@ -178,42 +271,30 @@ wp_status comp__lift_handle(wp_cabi *cx, const wp_wit_type *t, uint32_t hi, wp_v
     wp_comp_inst *ci = hc->ci;
     uint32_t res = wit__node(t)->res;
     rhandle *h = NULL;
-    wp_status st = get_handle(ci, res, hi, &h, err);
+    wp_status st = get_handle(ci, hc->tab, res, hi, &h, err);
     if (st != WP_OK)
         return st;
-    if (!hc->host_reps) { /* an export's result: the embedder holds it now */
-        if (t->kind == WP_WIT_OWN)
-            h->host_held = true;
-        *out = wp_value_int(hi);
-        return WP_OK;
-    }
-    if (t->kind == WP_WIT_OWN) { /* moved to the host */
-        if (!h->own || h->host_held)
-            return wp_err_set(err, WP_ERR_TRAP, "handle %u is borrowed, not owned", hi);
-        if (h->lends)
-            return wp_err_set(err, WP_ERR_TRAP, "handle %u is still lent out", hi);
+    if (!hc->host_reps)
+        return lift_embedder(hc, t, h, hi, out, err);
+    if (t->kind == WP_WIT_OWN) { /* moved to the host or the other component */
+        if ((st = movable(h, hi, err)) != WP_OK)
+            return st;
         *out = wp_value_int(h->rep);
         *h = (rhandle){0};
         return WP_OK;
     }
-    if (hc->nlent < LEND_MAX) { /* lent for the call: its owner may not give it away */
-        h->lends++;
-        hc->lent[hc->nlent++] = hi;
-    }
+    if (!hc->scope)
+        return wp_err_set(err, WP_ERR_TRAP, "a borrow cannot be returned");
+    lend(hc->scope, hi); /* the scope's lender is this side's table */
     *out = wp_value_int(h->rep);
     return WP_OK;
-}
-
-void comp__unlend(wp_comp_inst *ci, const uint32_t *lent, uint32_t n) {
-    for (uint32_t i = 0; i < n; i++)
-        if (lent[i] < ci->nhandles && ci->handles[lent[i]].used && ci->handles[lent[i]].lends)
-            ci->handles[lent[i]].lends--;
 }
 
 /* ---- resource.new, resource.drop, resource.rep -------------------------------------------- */
 
 typedef struct res_env {
     wp_comp_inst *ci;
+    rcomp *tab; /* the instance that made the canon definition */
     uint32_t res;
 } res_env;
 
@@ -221,7 +302,7 @@ static wp_host_result res_new(wp_host_call *call, void *env, const wp_val *args,
     res_env *e = env;
     uint32_t h = 0;
     wp_err err;
-    if (new_handle(e->ci, e->res, (int64_t)args[0].of.i32, true, &h, &err) != WP_OK)
+    if (new_handle(e->ci, e->tab, e->res, (int64_t)args[0].of.i32, true, &h, &err) != WP_OK)
         return wp_host_trap(call, "resource.new: %s", err.msg);
     results[0] = wp_val_i32(h);
     return WP_HOST_OK;
@@ -231,7 +312,7 @@ static wp_host_result res_rep(wp_host_call *call, void *env, const wp_val *args,
     res_env *e = env;
     rhandle *h = NULL;
     wp_err err;
-    if (get_handle(e->ci, e->res, args[0].of.i32, &h, &err) != WP_OK)
+    if (get_handle(e->ci, e->tab, e->res, args[0].of.i32, &h, &err) != WP_OK)
         return wp_host_trap(call, "resource.rep: %s", err.msg);
     results[0] = wp_val_i32((uint32_t)h->rep);
     return WP_HOST_OK;
@@ -243,40 +324,85 @@ static wp_host_result res_drop(wp_host_call *call, void *env, const wp_val *args
     res_env *e = env;
     rhandle *h = NULL;
     wp_err err;
-    if (get_handle(e->ci, e->res, args[0].of.i32, &h, &err) != WP_OK)
+    if (get_handle(e->ci, e->tab, e->res, args[0].of.i32, &h, &err) != WP_OK)
         return wp_host_trap(call, "resource.drop: %s", err.msg);
     if (h->lends)
         return wp_host_trap(call, "resource.drop: handle %u is still lent out", args[0].of.i32);
     if (h->host_held) /* the embedder's: not the component's to drop */
         return wp_host_trap(call, "resource.drop: handle %u is borrowed", args[0].of.i32);
-    if (!h->own) { /* a borrow ends: its lender may move again */
-        drop_borrow(e->ci, args[0].of.i32);
-        return WP_HOST_OK;
-    }
     rhandle gone = *h;
     *h = (rhandle){0};
     const rtype *r = &e->ci->rtypes[e->res];
+    if (!gone.own) /* a borrow ends */
+        return WP_HOST_OK;
     if (!r->local) {
         drop_host_rep(e->ci, e->res, gone.rep);
         return WP_HOST_OK;
     }
     if (!r->dtor)
         return WP_HOST_OK;
-    wp_val rep = wp_val_i32((uint32_t)gone.rep);
+    wp_val rep = wp_val_i32((uint32_t)gone.rep); /* in the instance that defined it */
     if (wp_host_call_nested(call, r->dtor, &rep, 1, NULL, 0, &err) != WP_OK)
         return wp_host_trap(call, "resource destructor: %s", err.msg);
     return WP_HOST_OK;
 }
 
-wp_status comp__resource_func(wp_comp_inst *ci, cdef_kind kind, uint32_t res, wp_func **out,
-                              wp_err *err) {
+wp_status comp__resource_func(wp_comp_inst *ci, rcomp *tab, cdef_kind kind, uint32_t res,
+                              wp_func **out, wp_err *err) {
     static const wp_valtype i32_i32[] = {WP_I32, WP_I32};
     res_env *e = comp__alloc(ci, sizeof *e);
     if (!e)
         return wp_err_set(err, WP_ERR_NOMEM, "out of memory");
     e->ci = ci;
+    e->tab = tab;
     e->res = res;
     wp_functype ft = {.nparams = 1, .nresults = kind == CD_RES_DROP ? 0 : 1, .types = i32_i32};
     wp_host_fn fn = kind == CD_RES_NEW ? res_new : kind == CD_RES_REP ? res_rep : res_drop;
     return wp_func_new_host(ci->store, &ft, fn, e, out, err);
+}
+
+/* ---- The embedder's handles -------------------------------------------------------------- */
+
+/* Runs the destructor call begun on x to its end. */
+static wp_status run_dtor(wp_exec *x, wp_err *err) {
+    wp_run_state rs;
+    do
+        rs = wp_exec_run(x, WP_BUDGET_UNLIMITED);
+    while (rs == WP_RUN_BUDGET);
+    if (rs == WP_RUN_DONE)
+        return WP_OK;
+    if (rs == WP_RUN_PENDING) {
+        wp_exec_reset(x);
+        return wp_err_set(err, WP_ERR_TRAP, "resource destructor: a host call went pending "
+                          "(a destructor cannot wait)");
+    }
+    return wp_err_set(err, WP_ERR_TRAP, "resource destructor: %s", wp_exec_trap(x)->msg);
+}
+
+wp_status wp_comp_resource_drop(wp_comp_inst *ci, wp_exec *x, uint32_t handle, wp_err *err) {
+    rcomp *root = ci->root;
+    if (handle == 0 || handle >= root->nhandles || !root->handles[handle].used)
+        return wp_err_set(err, WP_ERR_INVALID, "unknown handle %u", handle);
+    rhandle *h = &root->handles[handle];
+    if (!h->host_held)
+        return wp_err_set(err, WP_ERR_INVALID, "handle %u is not yours to drop (the component "
+                          "holds it)", handle);
+    if (h->lends)
+        return wp_err_set(err, WP_ERR_INVALID, "handle %u is still lent out", handle);
+    /* a handle carries its type's defining number: rtypes[canon] is the definition itself */
+    const rtype *r = &ci->rtypes[h->res];
+    wp_val rep = wp_val_i32((uint32_t)h->rep);
+    bool guest = r->local && r->dtor;
+    if (guest && !x)
+        return wp_err_set(err, WP_ERR_INVALID, "handle %u: its destructor needs an exec",
+                          handle);
+    if (guest && wp_exec_begin(x, r->dtor, &rep, 1, err) != WP_OK) /* x busy: nothing changed */
+        return wp_err_wrap(err, "handle %u: its destructor cannot begin", handle);
+    rhandle gone = *h;
+    *h = (rhandle){0}; /* gone before the destructor runs, as resource.drop does */
+    if (guest)
+        return run_dtor(x, err);
+    if (!r->local)
+        drop_host_rep(ci, gone.res, gone.rep);
+    return WP_OK;
 }

@@ -512,6 +512,204 @@ static void test_local_resource(void) {
     comp_close(&t);
 }
 
+/* Calls name with no argument or one integer, expecting an integer result; -1 if it fails. */
+static int64_t call_int(comp *t, const char *name, int nargs, int64_t arg) {
+    wp_value a = wp_value_int(arg);
+    wp_value out;
+    wp_err err = {0};
+    if (comp_call(t, name, &a, (uint32_t)nargs, &out, &err) != WP_OK || out.kind != WP_VINT) {
+        fprintf(stderr, "%s: %s\n", name, err.msg);
+        wp_value_free(&out);
+        return -1;
+    }
+    return out.of.i;
+}
+
+/* Calls name with no argument or one integer, expecting it to fail with kind; err gets why. */
+static wp_status call_fails(comp *t, const char *name, int nargs, int64_t arg, wp_err *err) {
+    wp_value a = wp_value_int(arg);
+    wp_value out;
+    wp_status st = comp_call(t, name, &a, (uint32_t)nargs, &out, err);
+    wp_value_free(&out);
+    return st;
+}
+
+/* One handle table per component instance (nested_res.wat): handles of the resource $def
+ * defines move between $def's, $use's and the root's tables; each table numbers from 1 on its
+ * own, an own moved out is gone from its table, a lent handle cannot move, a borrow must be
+ * dropped before its call returns, and the destructor runs once, in $def. */
+static void test_nested_tables(void) {
+    comp t;
+    if (!comp_open(&t, "nested_res", NULL, NULL))
+        return;
+    wp_err err = {0};
+    /* the embedder's handles are the root's: $def makes handle 1 in its table, which moves to
+     * the root's (its 1) */
+    wp_value out;
+    CHECK_EQ(call_int(&t, "def#make", 1, 5), 1);
+    CHECK_EQ(call_int(&t, "def#last-new", 0, 0), 1);
+    /* the root's core code makes one: $def's table is empty again (1), the root's is not (2) */
+    CHECK_EQ(call_int(&t, "p-make", 1, 7), 2);
+    CHECK_EQ(call_int(&t, "def#last-new", 0, 0), 1);
+    /* the root lends its 2 to $use: a borrow handle 1 there, passed on to $def (which defined
+     * r: it gets the representation) */
+    CHECK_EQ(call_int(&t, "p-peek", 0, 0), 7);
+    CHECK_EQ(call_int(&t, "use#last-borrow", 0, 0), 1);
+    CHECK_EQ(call_int(&t, "use#peek", 1, 1), 5); /* the embedder lends its 1 */
+    CHECK_EQ(call_int(&t, "use#last-borrow", 0, 0), 1);
+    /* a borrow outliving its call traps, from the root's code and from the embedder */
+    CHECK_EQ(call_fails(&t, "p-keep", 0, 0, &err), WP_ERR_TRAP);
+    CHECK_STR_CONTAINS(err.msg, "returned still holding borrow handle 1");
+    CHECK_EQ(call_fails(&t, "use#keep", 1, 1, &err), WP_ERR_TRAP);
+    CHECK_STR_CONTAINS(err.msg, "returned still holding borrow handle 1");
+    /* the lends are over, the kept borrows gone: both handles can be lent again */
+    CHECK_EQ(call_int(&t, "p-peek", 0, 0), 7);
+    CHECK_EQ(call_int(&t, "use#last-borrow", 0, 0), 1);
+    CHECK_EQ(call_int(&t, "use#peek", 1, 1), 5);
+    /* a call tracks 16 borrow handles; more are refused */
+    wp_value many;
+    wp_value_array(&many, 0);
+    for (int i = 0; i < 16; i++) {
+        wp_value one = wp_value_int(1);
+        wp_value_array_push(&many, &one);
+    }
+    CHECK_EQ(comp_call(&t, "use#drop-all", &many, 1, &out, &err), WP_OK);
+    CHECK_EQ(out.of.i, 16);
+    wp_value one = wp_value_int(1);
+    wp_value_array_push(&many, &one);
+    CHECK_EQ(comp_call(&t, "use#drop-all", &many, 1, &out, &err), WP_ERR_INVALID);
+    CHECK_STR_CONTAINS(err.msg, "more than 16 borrowed handles in one call");
+    wp_value_free(&many);
+    /* lent and given in one call: the root's code traps, the embedder is refused */
+    CHECK_EQ(call_fails(&t, "p-both", 0, 0, &err), WP_ERR_TRAP);
+    CHECK_STR_CONTAINS(err.msg, "handle 2 is still lent out");
+    wp_value twice[2] = {wp_value_int(1), wp_value_int(1)};
+    CHECK_EQ(comp_call(&t, "use#both", twice, 2, &out, &err), WP_ERR_INVALID);
+    CHECK_STR_CONTAINS(err.msg, "handle 1 is still lent out");
+    CHECK_EQ(call_int(&t, "p-peek", 0, 0), 7); /* both still there */
+    CHECK_EQ(call_int(&t, "use#peek", 1, 1), 5);
+    /* the root's 2 moves to $use (its 1): gone from the root's table */
+    CHECK_EQ(call_int(&t, "p-hold", 0, 0), 1);
+    CHECK_EQ(call_fails(&t, "p-peek", 0, 0, &err), WP_ERR_TRAP);
+    CHECK_STR_CONTAINS(err.msg, "unknown handle 2");
+    CHECK_EQ(call_int(&t, "use#peek-held", 0, 0), 7);
+    /* and back: the root's table has 2 free again */
+    CHECK_EQ(call_int(&t, "p-give", 0, 0), 2);
+    CHECK_EQ(call_fails(&t, "use#peek-held", 0, 0, &err), WP_ERR_TRAP);
+    CHECK_STR_CONTAINS(err.msg, "unknown handle 1");
+    CHECK_EQ(call_int(&t, "def#dtors", 0, 0), 0);
+    /* to $def, which defined it: its handle 1; the destructor runs there, once */
+    CHECK_EQ(call_int(&t, "p-take", 0, 0), 7);
+    CHECK_EQ(call_int(&t, "def#last-taken", 0, 0), 1);
+    CHECK_EQ(call_int(&t, "def#dtors", 0, 0), 1);
+    CHECK_EQ(call_fails(&t, "p-take", 0, 0, &err), WP_ERR_TRAP); /* moved */
+    CHECK_STR_CONTAINS(err.msg, "unknown handle 2");
+    CHECK_EQ(call_int(&t, "def#dtors", 0, 0), 1);
+    /* the root drops one it holds: $def's destructor runs */
+    CHECK_EQ(call_int(&t, "p-make", 1, 8), 2);
+    CHECK_EQ(call_fails(&t, "p-drop", 0, 0, &err), WP_OK); /* no result */
+    CHECK_EQ(call_int(&t, "def#dtors", 0, 0), 2);
+    CHECK_EQ(call_fails(&t, "p-drop", 0, 0, &err), WP_ERR_TRAP);
+    CHECK_STR_CONTAINS(err.msg, "resource.drop: unknown handle 2");
+    /* the root gives the embedder one it holds (the same handle); giving it twice traps */
+    CHECK_EQ(call_int(&t, "p-make", 1, 10), 2);
+    CHECK_EQ(call_int(&t, "p-own", 0, 0), 2);
+    CHECK_EQ(call_fails(&t, "p-own", 0, 0, &err), WP_ERR_TRAP);
+    CHECK_STR_CONTAINS(err.msg, "handle 2 is borrowed, not owned");
+    CHECK_EQ(call_int(&t, "use#peek", 1, 2), 10); /* the embedder's now */
+    CHECK_EQ(wp_comp_resource_drop(t.ci, t.x, 2, &err), WP_OK);
+    CHECK_EQ(call_int(&t, "def#dtors", 0, 0), 3);
+    /* the embedder's 1 moves to $use, which drops it: $def's destructor runs */
+    CHECK_EQ(call_int(&t, "use#hold", 1, 1), 1);
+    CHECK_EQ(call_fails(&t, "use#peek", 1, 1, &err), WP_ERR_INVALID); /* the embedder's is gone */
+    CHECK_STR_CONTAINS(err.msg, "unknown handle 1");
+    CHECK_EQ(call_fails(&t, "use#drop-held", 0, 0, &err), WP_OK);
+    CHECK_EQ(call_int(&t, "def#dtors", 0, 0), 4);
+    CHECK_EQ(call_fails(&t, "use#drop-held", 0, 0, &err), WP_ERR_TRAP);
+    CHECK_STR_CONTAINS(err.msg, "resource.drop: unknown handle 1");
+    CHECK_EQ(call_int(&t, "def#dtors", 0, 0), 4);
+    CHECK_EQ(call_int(&t, "def#make", 1, 9), 1); /* left at close: its destructor does not run */
+    comp_close(&t);
+}
+
+/* wp_comp_resource_drop: the embedder drops handles it holds; the guest's destructor runs on
+ * the exec given (once), a handle dropped, lent, unknown or held by the component is refused,
+ * and a destructor that traps is reported (the handle is gone all the same). */
+static void test_embedder_drop(void) {
+    comp t;
+    if (!comp_open(&t, "nested_res", NULL, NULL))
+        return;
+    wp_err err = {0};
+    CHECK_EQ(call_int(&t, "def#make", 1, 5), 1);
+    CHECK_EQ(call_int(&t, "def#make", 1, 6), 2);
+    CHECK_EQ(wp_comp_resource_drop(t.ci, t.x, 1, &err), WP_OK);
+    CHECK_EQ(call_int(&t, "def#dtors", 0, 0), 1);
+    CHECK_EQ(wp_comp_resource_drop(t.ci, t.x, 1, &err), WP_ERR_INVALID);
+    CHECK_STR_CONTAINS(err.msg, "unknown handle 1");
+    CHECK_EQ(wp_comp_resource_drop(t.ci, t.x, 0, &err), WP_ERR_INVALID);
+    CHECK_EQ(wp_comp_resource_drop(t.ci, t.x, 99, &err), WP_ERR_INVALID);
+    CHECK_EQ(call_int(&t, "def#dtors", 0, 0), 1);
+    CHECK_EQ(call_fails(&t, "use#peek", 1, 1, &err), WP_ERR_INVALID);
+    /* lent to a call begun: not droppable until it ends */
+    wp_value two = wp_value_int(2);
+    wp_value out;
+    CHECK_EQ(wp_comp_call_begin(t.ci, t.x, wp_comp_inst_func(t.ci, "use#peek"), &two, 1, &err),
+             WP_OK);
+    CHECK_EQ(wp_comp_resource_drop(t.ci, t.x, 2, &err), WP_ERR_INVALID);
+    CHECK_STR_CONTAINS(err.msg, "handle 2 is still lent out");
+    CHECK_EQ(wp_comp_run(t.ci, t.x), WP_RUN_DONE);
+    CHECK_EQ(wp_comp_call_finish(t.ci, t.x, &out, &err), WP_OK);
+    CHECK_EQ(out.of.i, 6);
+    /* one the component holds is not the embedder's */
+    int64_t held = call_int(&t, "p-make", 1, 7);
+    CHECK_EQ(held, 1);
+    CHECK_EQ(wp_comp_resource_drop(t.ci, t.x, (uint32_t)held, &err), WP_ERR_INVALID);
+    CHECK_STR_CONTAINS(err.msg, "not yours to drop");
+    CHECK_EQ(call_int(&t, "p-peek", 0, 0), 7);
+    CHECK_EQ(wp_comp_resource_drop(t.ci, t.x, 2, &err), WP_OK);
+    CHECK_EQ(call_int(&t, "def#dtors", 0, 0), 2);
+    /* a destructor that traps (cell 13) */
+    CHECK_EQ(call_int(&t, "def#make", 1, 13), 2);
+    CHECK_EQ(wp_comp_resource_drop(t.ci, t.x, 2, &err), WP_ERR_TRAP);
+    CHECK_STR_CONTAINS(err.msg, "resource destructor: ");
+    CHECK_STR_CONTAINS(err.msg, "unreachable");
+    CHECK_EQ(wp_comp_resource_drop(t.ci, t.x, 2, &err), WP_ERR_INVALID);
+    CHECK_EQ(call_int(&t, "def#dtors", 0, 0), 2);
+    CHECK_EQ(call_int(&t, "def#make", 1, 3), 2); /* the exec works after the trap */
+    CHECK_EQ(wp_comp_resource_drop(t.ci, NULL, 2, &err), WP_ERR_INVALID);
+    CHECK_STR_CONTAINS(err.msg, "needs an exec");
+    /* x busy with a call: refused, the handle stays */
+    CHECK_EQ(wp_comp_call_begin(t.ci, t.x, wp_comp_inst_func(t.ci, "def#dtors"), NULL, 0, &err),
+             WP_OK);
+    CHECK_EQ(wp_comp_resource_drop(t.ci, t.x, 2, &err), WP_ERR_INVALID);
+    CHECK_STR_CONTAINS(err.msg, "its destructor cannot begin: exec is busy");
+    CHECK_EQ(wp_comp_run(t.ci, t.x), WP_RUN_DONE);
+    CHECK_EQ(wp_comp_call_finish(t.ci, t.x, &out, &err), WP_OK);
+    CHECK_EQ(out.of.i, 2);
+    CHECK_EQ(wp_comp_resource_drop(t.ci, t.x, 2, &err), WP_OK);
+    CHECK_EQ(call_int(&t, "def#dtors", 0, 0), 3);
+    comp_close(&t);
+
+    /* a resource the component defines itself, and a host's (its drop runs) */
+    if (!comp_open(&t, "counter", NULL, NULL))
+        return;
+    CHECK_EQ(call_int(&t, "[constructor]counter", 1, 4), 1);
+    CHECK_EQ(wp_comp_resource_drop(t.ci, t.x, 1, &err), WP_OK);
+    CHECK_EQ(call_int(&t, "example:count/api#get-dtors", 0, 0), 1);
+    CHECK_EQ(wp_comp_resource_drop(t.ci, t.x, 1, &err), WP_ERR_INVALID);
+    comp_close(&t);
+    echo_host h = {0};
+    if (!comp_open(&t, "echo", &ECHO_IFACE, &h))
+        return;
+    CHECK_EQ(call_int(&t, "make", 1, 4), 1);
+    CHECK_EQ(wp_comp_resource_drop(t.ci, NULL, 1, &err), WP_OK); /* no guest code: no exec */
+    CHECK_EQ(h.drops, 1);
+    CHECK_EQ(h.last_dropped, 1004);
+    CHECK_EQ(call_fails(&t, "get", 1, 1, &err), WP_ERR_INVALID);
+    comp_close(&t);
+    CHECK_EQ(h.drops, 1);
+}
+
 /* The seed's example: compute(6, 7) = 42, with an import nobody provides (never called). */
 static void test_compute_and_stub(void) {
     comp t;
@@ -997,6 +1195,8 @@ int main(void) {
     RUN_TEST(test_resources);
     RUN_TEST(test_parked);
     RUN_TEST(test_local_resource);
+    RUN_TEST(test_nested_tables);
+    RUN_TEST(test_embedder_drop);
     RUN_TEST(test_versions);
     RUN_TEST(test_version_rule);
     if (skipped && test_failures == 0) {
