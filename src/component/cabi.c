@@ -720,8 +720,8 @@ static wp_status lower_variant(wp_cabi *cx, const wp_value *v, const wp_wit_type
     wp_val own[FLAT_MAX];
     flat_out po = {own, 0};
     static const wp_value nil = {.kind = WP_VNIL};
-    if (wit__case_type(t, index) &&
-        (st = lower_flat(cx, payload ? payload : &nil, wit__case_type(t, index), &po, err)) != WP_OK)
+    if (wit__case_type(t, index) && (st = lower_flat(cx, payload ? payload : &nil,
+                                                     wit__case_type(t, index), &po, err)) != WP_OK)
         return st;
     for (uint32_t i = 0; i < njoined && i < FLAT_MAX; i++) {
         wp_val zero = joined[i] == WP_I64   ? wp_val_i64(0)
