@@ -408,8 +408,11 @@ void comp__leave(rcomp *callee, const rcomp *caller) {
 bool comp__busy(const wp_comp_inst *ci) { return ci->call_x && wp_exec_busy(ci->call_x); }
 
 void comp__new_epoch(wp_comp_inst *ci) {
-    if (!++ci->epoch)
-        ci->epoch = 1;
+    if (++ci->epoch)
+        return;
+    ci->epoch = 1; /* wrapped: an old epoch left by a trapped call must not come back */
+    for (rcomp *rc = ci->rcomps; rc; rc = rc->next)
+        rc->entered = 0;
 }
 
 /* ---- The embedder's handles -------------------------------------------------------------- */
