@@ -805,6 +805,15 @@ static void test_reentrance(void) {
     CHECK_EQ(call_int(&t, "lend", 1, 0), 1);
     CHECK_EQ(call_fails(&t, "lend", 1, 1, &err), WP_ERR_TRAP);
     CHECK_STR_CONTAINS(err.msg, "resource.drop: handle 1 is still lent out");
+    /* a destructor is a call into the instance that defined the resource: P drops its handle
+     * of C's rc (P's 2: its 1 is the handle of r the trapped lend left) */
+    CHECK_EQ(call_int(&t, "c#dtors", 0, 0), 0);
+    CHECK_EQ(call_int(&t, "drop-rc", 1, 0), 2);
+    CHECK_EQ(call_int(&t, "c#dtors", 0, 0), 1);
+    CHECK_EQ(call_fails(&t, "drop-rc", 1, 1, &err), WP_ERR_TRAP); /* P -> C -> P -> dtor in C */
+    CHECK_STR_CONTAINS(err.msg, "resource destructor: cannot enter component instance 1: it is "
+                                "already on the call stack");
+    CHECK_EQ(call_int(&t, "c#dtors", 0, 0), 1);
     /* the embedder cannot enter the component while a call of it is in progress (begun here;
      * parked: test_parked) */
     wp_exec *y = NULL;
