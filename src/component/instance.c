@@ -202,13 +202,17 @@ static wp_status alias_host(frame *f, const rinst *ri, const cdef *def, ritem *o
 }
 
 /* A resource type aliased from an instance of a nested component: this instance names the
- * type that one made (the binary gives all instances of a component the same numbers). */
-static wp_status alias_type(frame *f, const rinst *ri, const ritem *it) {
-    if (it->sort != CS_TYPE || !ri->rc || !it->of.type || it->of.type->kind != CT_RESOURCE)
+ * type that one made (the binary gives all instances of a component the same numbers), by the
+ * number of the alias's type (the instance's export, or this component's import declaring
+ * it). */
+static wp_status alias_type(frame *f, const cdef *def, const rinst *ri, ritem *it) {
+    if (it->sort != CS_TYPE || !ri->rc || !it->of.type || it->of.type->kind != CT_RESOURCE ||
+        !def->type || def->type->kind != CT_RESOURCE)
         return WP_OK;
-    uint32_t res = it->of.type->res;
-    if (!comp__bind(f->ci, f->rc, res, comp__rtype(f->ci, ri->rc, res)))
+    rtype *rt = comp__rtype(f->ci, ri->rc, it->of.type->res);
+    if (!comp__bind(f->ci, f->rc, def->type->res, rt))
         return nomem(f->err);
+    it->of.type = def->type;
     return WP_OK;
 }
 
@@ -219,7 +223,7 @@ static wp_status alias_export(frame *f, const cdef *def, ritem *out) {
     for (uint32_t i = 0; i < ri->n; i++) {
         if (strcmp(ri->names[i], def->name) == 0 && ri->items[i].sort == out->sort) {
             *out = ri->items[i];
-            return alias_type(f, ri, out);
+            return alias_type(f, def, ri, out);
         }
     }
     return wp_err_set(f->err, WP_ERR_LINK, "instance has no export '%s'", def->name);

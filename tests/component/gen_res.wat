@@ -33,8 +33,31 @@
     (func (export "dtors") (result u32) (canon lift (core func $d "dtors")))
     (func (export "last") (result u32) (canon lift (core func $d "last"))))
 
+  ;; $use takes an instance of $def whole and drops the handles it makes itself: its
+  ;; resource.drop names the type of the instance it was given
+  (component $use
+    (import "d" (instance $d
+      (export "r" (type $r (sub resource)))
+      (export "make" (func (param "v" u32) (result (own $r))))))
+    (alias export $d "r" (type $r))
+    (alias export $d "make" (func $make))
+    (core func $make-l (canon lower (func $make)))
+    (core func $rdrop (canon resource.drop $r))
+    (core module $um
+      (import "i" "make" (func $make (param i32) (result i32)))
+      (import "i" "drop" (func $drop (param i32)))
+      (func (export "cycle") (param $v i32) (result i32) (local $h i32)
+        (local.set $h (call $make (local.get $v)))
+        (call $drop (local.get $h))
+        (local.get $h)))
+    (core instance $u (instantiate $um
+      (with "i" (instance (export "make" (func $make-l)) (export "drop" (func $rdrop))))))
+    (func (export "cycle") (param "v" u32) (result u32) (canon lift (core func $u "cycle"))))
+
   (instance $a (instantiate $def))
   (instance $b (instantiate $def))
+  (instance $ub (instantiate $use (with "d" (instance $b))))
+  (export "ub" (instance $ub))
   (alias export $a "make" (func $a-make))
   (alias export $a "get" (func $a-get))
   (alias export $a "take" (func $a-take))

@@ -775,6 +775,11 @@ static void test_generative_types(void) {
     CHECK_EQ(call_int(&t, "b#dtors", 0, 0), 2);
     CHECK_EQ(call_int(&t, "b#last", 0, 0), 11);
     CHECK_EQ(call_int(&t, "a#dtors", 0, 0), 2);
+    /* $use, given $b whole, makes a handle through it (its 1) and drops it: $b's destructor */
+    CHECK_EQ(call_int(&t, "ub#cycle", 1, 20), 1);
+    CHECK_EQ(call_int(&t, "b#dtors", 0, 0), 3);
+    CHECK_EQ(call_int(&t, "b#last", 0, 0), 20);
+    CHECK_EQ(call_int(&t, "a#dtors", 0, 0), 2);
     comp_close(&t);
 }
 
