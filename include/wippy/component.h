@@ -359,8 +359,9 @@ WP_API void wp_comp_inst_free(wp_comp_inst *ci);
  * may not go pending; x may be NULL for a resource without one). The handle is gone even when
  * the destructor traps.
  * Fails: WP_ERR_INVALID (an unknown or dropped handle, one the component holds rather than the
- *        embedder, one lent to a call in progress, x NULL or busy where a destructor must run:
- *        then the handle stays), WP_ERR_TRAP (the destructor trapped or went pending: err has
+ *        embedder, one lent to a call in progress, x NULL or busy where a destructor must run,
+ *        a destructor while a call of ci is in progress (it would enter the component): then
+ *        the handle stays), WP_ERR_TRAP (the destructor trapped or went pending: err has
  *        "resource destructor: " and why). */
 WP_API wp_status wp_comp_resource_drop(wp_comp_inst *ci, wp_exec *x, uint32_t handle,
                                        wp_err *err);
@@ -381,8 +382,12 @@ WP_API void wp_comp_func_print(FILE *out, const wp_comp_func *f);
 
 /* Lowers args (borrowed) and begins the call of f on exec x (idle, of ci's store): then run
  * it with wp_exec_run(). Argument shapes as in wp_cabi_lower_params; strings are parsed for
- * numeric parameters. Fails: WP_ERR_INVALID (err names the parameter and the expected type),
- * WP_ERR_TRAP (realloc trapped), WP_ERR_NOMEM. */
+ * numeric parameters. The component cannot be entered again while the call is in progress
+ * (x busy: not yet run to its end or trap, out of budget, parked, or in a host function): ci
+ * remembers x until wp_comp_call_finish or the next call begins, so x must live until then.
+ * Fails: WP_ERR_INVALID (err names the parameter and the expected type; a call of ci in
+ * progress, "a call of the component is in progress", nothing changed), WP_ERR_TRAP (realloc
+ * trapped), WP_ERR_NOMEM. */
 WP_API wp_status wp_comp_call_begin(wp_comp_inst *ci, wp_exec *x, const wp_comp_func *f,
                                     const wp_value *args, uint32_t nargs, wp_err *err);
 

@@ -374,6 +374,10 @@ WP_API wp_status wp_exec_resume(wp_exec *x, const wp_val *results, uint32_t nres
  * wp_exec_run() returns WP_RUN_TRAP. */
 WP_API void wp_exec_resume_trap(wp_exec *x, const char *msg);
 
+/* Whether x has a call in progress: begun and not yet done or trapped (ready to run, out of
+ * budget, waiting on a host function), or running a host function or a nested call. */
+WP_API bool wp_exec_busy(const wp_exec *x);
+
 /* Abandons any call in progress (after pending or out of budget) and makes the exec idle. */
 WP_API void wp_exec_reset(wp_exec *x);
 

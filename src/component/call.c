@@ -87,7 +87,8 @@ void comp__park_free(wp_comp_inst *ci) {
 /* The lowering instance's side of a call: handles it gives are lifted to representations. */
 static void cabi_for(const lowered *lw, wp_host_call *hc, wp_exec *x, bscope *sc,
                      handle_cx *hcx, wp_cabi *cx) {
-    *hcx = (handle_cx){.ci = lw->ci, .tab = lw->tab, .host_reps = true, .scope = sc};
+    *hcx = (handle_cx){.ci = lw->ci, .tab = lw->tab, .types = lw->callee->owner,
+                       .host_reps = true, .scope = sc};
     *cx = (wp_cabi){.exec = x,
                     .memory = lw->memory,
                     .realloc = lw->realloc,
@@ -293,7 +294,8 @@ wp_status wp_comp_complete(wp_comp_inst *ci, wp_exec *x, bool *done, wp_err *err
  * to and from f's instance's table. */
 static void embedder_cx(wp_comp_inst *ci, const rfunc *f, wp_exec *x, handle_cx *hcx,
                         wp_cabi *cx) {
-    *hcx = (handle_cx){.ci = ci, .tab = f->owner, .host_reps = false, .scope = &ci->call};
+    *hcx = (handle_cx){.ci = ci, .tab = f->owner, .types = f->owner, .host_reps = false,
+                       .scope = &ci->call};
     *cx = (wp_cabi){.exec = x, .memory = f->memory, .realloc = f->realloc,
                     .encoding = f->encoding, .handles = hcx};
 }
@@ -304,6 +306,9 @@ wp_status wp_comp_call_begin(wp_comp_inst *ci, wp_exec *x, const wp_comp_func *f
     if (f->kind != RF_LIFTED)
         return wp_err_set(err, WP_ERR_INVALID, "%s is an import, not an export of the component",
                           f->name);
+    if (comp__busy(ci)) /* its instances are on the call stack: they cannot be entered */
+        return wp_err_set(err, WP_ERR_INVALID, "%s: a call of the component is in progress (it "
+                          "cannot be entered again before that call ends)", f->name);
     handle_cx hcx;
     wp_cabi cx;
     embedder_cx(ci, f, x, &hcx, &cx);
@@ -311,12 +316,16 @@ wp_status wp_comp_call_begin(wp_comp_inst *ci, wp_exec *x, const wp_comp_func *f
     uint32_t nflat = 0;
     comp__scope_end(&ci->call); /* a call that trapped left its borrows */
     comp__scope_begin(ci, &ci->call, ci->root, f->owner);
+    comp__new_epoch(ci); /* and its instances entered */
     wp_status st = wp_cabi_lower_params(&cx, f->type, args, nargs, flat, &nflat, err);
     if (st == WP_OK)
         st = wp_exec_begin(x, f->core, flat, nflat, err);
     if (st != WP_OK)
         comp__scope_end(&ci->call);
+    else
+        comp__enter(ci, f->owner, NULL, err); /* nothing is entered in a new epoch */
     ci->calling = st == WP_OK ? f : NULL;
+    ci->call_x = st == WP_OK ? x : NULL;
     return st;
 }
 
@@ -326,6 +335,8 @@ wp_status wp_comp_call_finish(wp_comp_inst *ci, wp_exec *x, wp_value *out, wp_er
     if (!f)
         return wp_err_set(err, WP_ERR_INVALID, "no call of the component was begun");
     ci->calling = NULL;
+    ci->call_x = NULL;
+    comp__leave(f->owner, NULL);
     /* The Canonical ABI traps a call that returns while still holding a borrow it was lent. */
     uint32_t held = comp__scope_held(&ci->call);
     comp__scope_end(&ci->call);
@@ -347,29 +358,44 @@ wp_status wp_comp_call_finish(wp_comp_inst *ci, wp_exec *x, wp_value *out, wp_er
     return st;
 }
 
-wp_status cabi__call_lifted(wp_host_call *call, wp_comp_inst *ci, const rfunc *f,
-                            const wp_value *args, uint32_t nargs, bscope *sc, wp_value *out,
-                            wp_err *err) {
-    handle_cx hcx = {.ci = ci, .tab = f->owner, .host_reps = true, .scope = sc};
-    wp_cabi cx = {.memory = f->memory, .realloc = f->realloc, .host_call = call,
-                  .encoding = f->encoding, .handles = &hcx};
+/* cabi__call_lifted once f's instance is entered. */
+static wp_status call_entered(wp_host_call *call, const rfunc *f, wp_cabi *cx,
+                              const wp_value *args, uint32_t nargs, bscope *sc, wp_value *out,
+                              wp_err *err) {
+    handle_cx *hcx = cx->handles;
     wp_val flat[WP_CABI_MAX_FLAT_PARAMS];
     wp_val res[WP_CABI_MAX_FLAT_RESULTS];
     uint32_t nflat = 0;
     uint32_t nres = wp_func_type(f->core).nresults;
-    sc->borrower = f->owner; /* the borrow handles lowered into f's table */
-    wp_status st = wp_cabi_lower_params(&cx, f->type, args, nargs, flat, &nflat, err);
+    wp_status st = wp_cabi_lower_params(cx, f->type, args, nargs, flat, &nflat, err);
     if (st == WP_OK)
         st = wp_host_call_nested(call, f->core, flat, nflat, res, nres, err);
     uint32_t held = st == WP_OK ? comp__scope_held(sc) : 0;
     if (held) /* as for the embedder's calls: a callee drops its borrows before it returns */
         return wp_err_set(err, WP_ERR_TRAP, "%s returned still holding borrow handle %u (a "
                           "callee must drop its borrows before it returns)", f->name, held);
-    hcx.scope = NULL; /* results hold no borrows */
+    hcx->scope = NULL; /* results hold no borrows */
     if (st == WP_OK)
-        st = wp_cabi_lift_results(&cx, f->type, res, nres, out, err);
+        st = wp_cabi_lift_results(cx, f->type, res, nres, out, err);
     if (st == WP_OK && f->post_return)
         st = wp_host_call_nested(call, f->post_return, res, nres, NULL, 0, err);
+    return st;
+}
+
+wp_status cabi__call_lifted(wp_host_call *call, wp_comp_inst *ci, const rfunc *f,
+                            const wp_value *args, uint32_t nargs, bscope *sc, wp_value *out,
+                            wp_err *err) {
+    handle_cx hcx = {.ci = ci, .tab = f->owner, .types = f->owner, .host_reps = true,
+                     .scope = sc};
+    wp_cabi cx = {.memory = f->memory, .realloc = f->realloc, .host_call = call,
+                  .encoding = f->encoding, .handles = &hcx};
+    sc->borrower = f->owner; /* the borrow handles lowered into f's table */
+    /* entering f's instance from the lowering one (the scope's lender) may be reentrance */
+    wp_status st = comp__enter(ci, f->owner, sc->lender, err);
+    if (st != WP_OK)
+        return st;
+    st = call_entered(call, f, &cx, args, nargs, sc, out, err);
+    comp__leave(f->owner, sc->lender);
     return st;
 }
 

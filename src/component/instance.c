@@ -50,19 +50,20 @@ static const wp_wit_func *named_type(wp_comp_inst *ci, const wp_wit_func *t, con
 
 /* ---- Resource types ---------------------------------------------------------------------- */
 
-/* Binds resource res to a host interface's resource of that name (or none: stub handles). */
+/* Binds resource res to a host interface's resource of that name (or none: stub handles). The
+ * root's imports only: the root is instantiated once, so its types need no instance. */
 static void bind_host_resource(wp_comp_inst *ci, uint32_t res, const link_entry *host,
                                const char *name) {
-    rtype *r = &ci->rtypes[res];
+    rtype *r = ci->rtypes[res];
     if (r->bound)
         return;
-    *r = (rtype){.canon = res, .name = name, .host = host, .bound = true};
+    *r = (rtype){.name = name, .host = host, .bound = true};
     for (uint32_t i = 0; host && i < host->iface->nresources; i++)
         if (strcmp(host->iface->resources[i].name, name) == 0)
             r->hres = &host->iface->resources[i];
     for (uint32_t i = 0; r->hres && i < ci->comp->nres; i++) {
-        if (i != res && ci->rtypes[i].bound && ci->rtypes[i].hres == r->hres) {
-            r->canon = ci->rtypes[i].canon;
+        if (i != res && ci->rtypes[i]->bound && ci->rtypes[i]->hres == r->hres) {
+            ci->rtypes[res] = ci->rtypes[i]; /* one host resource: one type */
             break;
         }
     }
@@ -124,6 +125,7 @@ static wp_status import_root(frame *f, const cdef *def, ritem *out) {
         if (!rf)
             return nomem(f->err);
         rf->kind = RF_STUB;
+        rf->owner = f->rc;
         rf->name = def->name;
         rf->type = named_type(ci, def->type->func, def->name);
         out->of.func = rf;
@@ -155,9 +157,10 @@ static wp_status import_arg(frame *f, const cdef *def, ritem *out) {
                           def->name);
     *out = f->args_frame->items[a->sort][a->index];
     if (out->sort == CS_TYPE && def->type->kind == CT_RESOURCE && out->of.type &&
-        out->of.type->kind == CT_RESOURCE) {
-        rtype *dst = &f->ci->rtypes[def->type->res];
-        *dst = f->ci->rtypes[out->of.type->res];
+        out->of.type->kind == CT_RESOURCE) { /* the type given, as the parent names it */
+        rtype *rt = comp__rtype(f->ci, f->args_frame->rc, out->of.type->res);
+        if (!comp__bind(f->ci, f->rc, def->type->res, rt))
+            return nomem(f->err);
         out->of.type = def->type;
     }
     return WP_OK;
@@ -189,12 +192,28 @@ static wp_status alias_host(frame *f, const rinst *ri, const cdef *def, ritem *o
     if (!rf || !full)
         return nomem(f->err);
     rf->name = full;
+    rf->owner = f->rc;
     rf->type = named_type(ci, def->type->func, full);
     rf->host = ri->host;
     rf->hfn = host_func(ri->host, def->name);
     rf->kind = rf->hfn ? RF_HOST : RF_STUB;
     out->of.func = rf;
     return rf->type ? WP_OK : nomem(f->err);
+}
+
+/* A resource type aliased from an instance of a nested component: this instance names the
+ * type that one made (the binary gives all instances of a component the same numbers), by the
+ * number of the alias's type (the instance's export, or this component's import declaring
+ * it). */
+static wp_status alias_type(frame *f, const cdef *def, const rinst *ri, ritem *it) {
+    if (it->sort != CS_TYPE || !ri->rc || !it->of.type || it->of.type->kind != CT_RESOURCE ||
+        !def->type || def->type->kind != CT_RESOURCE)
+        return WP_OK;
+    rtype *rt = comp__rtype(f->ci, ri->rc, it->of.type->res);
+    if (!comp__bind(f->ci, f->rc, def->type->res, rt))
+        return nomem(f->err);
+    it->of.type = def->type;
+    return WP_OK;
 }
 
 static wp_status alias_export(frame *f, const cdef *def, ritem *out) {
@@ -204,7 +223,7 @@ static wp_status alias_export(frame *f, const cdef *def, ritem *out) {
     for (uint32_t i = 0; i < ri->n; i++) {
         if (strcmp(ri->names[i], def->name) == 0 && ri->items[i].sort == out->sort) {
             *out = ri->items[i];
-            return WP_OK;
+            return alias_type(f, def, ri, out);
         }
     }
     return wp_err_set(f->err, WP_ERR_LINK, "instance has no export '%s'", def->name);
@@ -333,7 +352,7 @@ static wp_status instantiate(frame *f, const cdef *def, ritem *out) {
         return nomem(f->err);
     if (def->nargs) /* args[nargs].name NULL ends them */
         memcpy(args, def->args, def->nargs * sizeof *args);
-    frame cf = {.ci = f->ci, .rc = comp__rcomp_new(f->ci), .sc = child, .linker = f->linker,
+    frame cf = {.ci = f->ci, .rc = comp__rcomp_new(f->ci, f->rc), .sc = child, .linker = f->linker,
                 .parent = f, .args = args, .args_frame = f, .depth = f->depth + 1, .err = f->err};
     if (!cf.rc)
         return nomem(f->err);
@@ -388,8 +407,8 @@ static wp_status lower(frame *f, const cdef *def, ritem *out) {
 
 static wp_status resource_func(frame *f, const cdef *def, ritem *out) {
     out->of.core.kind = WP_EXTERN_FUNC;
-    return comp__resource_func(f->ci, f->rc, def->kind, def->type->res, &out->of.core.of.func,
-                               f->err);
+    return comp__resource_func(f->ci, f->rc, def->kind, comp__rtype(f->ci, f->rc, def->type->res),
+                               &out->of.core.of.func, f->err);
 }
 
 static wp_status deftype(frame *f, const cdef *def, ritem *out) {
@@ -397,9 +416,11 @@ static wp_status deftype(frame *f, const cdef *def, ritem *out) {
     out->of.type = t;
     if (!t || t->kind != CT_RESOURCE || !t->local)
         return WP_OK;
-    rtype *r = &f->ci->rtypes[t->res];
-    *r = (rtype){.canon = t->res, .local = true, .bound = true, .name = "resource"};
-    if (!comp__rcomp_defines(f->ci, f->rc, t->res))
+    rtype *r = comp__alloc(f->ci, sizeof *r); /* a new type, each time the definition is made */
+    if (!r)
+        return nomem(f->err);
+    *r = (rtype){.local = true, .bound = true, .name = "resource", .definer = f->rc};
+    if (!comp__bind(f->ci, f->rc, t->res, r))
         return nomem(f->err);
     if (t->has_dtor && t->dtor < f->sc->count[CS_CORE_FUNC])
         r->dtor = f->items[CS_CORE_FUNC][t->dtor].of.core.of.func;
@@ -416,9 +437,14 @@ static wp_status export_item(frame *f, const cdef *def, ritem *out, csort s) {
         if (!rf->type)
             return nomem(f->err);
     }
-    if (s == CS_TYPE && def->type && def->type->kind == CT_RESOURCE && out->of.type &&
-        out->of.type->kind == CT_RESOURCE && def->type != out->of.type)
-        f->ci->rtypes[def->type->res] = f->ci->rtypes[out->of.type->res];
+    if (s != CS_TYPE || !def->type || def->type->kind != CT_RESOURCE || !out->of.type ||
+        out->of.type->kind != CT_RESOURCE)
+        return WP_OK;
+    rtype *rt = comp__rtype(f->ci, f->rc, out->of.type->res);
+    if (rt->local && rt->definer == f->rc && strcmp(rt->name, "resource") == 0)
+        rt->name = def->name; /* its first export names it, for messages */
+    if (def->type != out->of.type && !comp__bind(f->ci, f->rc, def->type->res, rt))
+        return nomem(f->err);
     return WP_OK;
 }
 
@@ -460,7 +486,7 @@ static wp_status call_start(frame *f, const rfunc *rf, const cstart *start, wp_v
         return nomem(f->err);
     for (uint32_t i = 0; i < start->nargs; i++) /* borrowed: shallow copies, not freed */
         args[i] = *f->items[CS_VALUE][start->args[i]].of.value;
-    handle_cx hcx = {.ci = ci, .host_reps = false};
+    handle_cx hcx = {.ci = ci, .types = rf->owner, .host_reps = false};
     wp_cabi cx = {.exec = ci->exec, .memory = rf->memory, .realloc = rf->realloc,
                   .encoding = rf->encoding, .handles = &hcx};
     wp_val flat[WP_CABI_MAX_FLAT_PARAMS];
@@ -531,6 +557,7 @@ static wp_status eval_scope(frame *f, rinst **exports) {
         ri->names[i] = sc->exports[i].name;
         ri->items[i] = f->items[sc->exports[i].sort][sc->exports[i].index];
     }
+    ri->rc = f->rc;
     *exports = ri;
     return WP_OK;
 }
@@ -547,11 +574,13 @@ wp_status wp_comp_instantiate(const wp_component *c, wp_store *s, wp_exec *exec,
     ci->store = s;
     ci->exec = exec;
     wp_status st = WP_OK;
-    if (c->nres && !(ci->rtypes = comp__alloc(ci, c->nres * sizeof *ci->rtypes)))
+    ci->epoch = 1; /* no instance is entered (entered 0) */
+    if (c->nres && (!(ci->rstatic = comp__alloc(ci, c->nres * sizeof *ci->rstatic)) ||
+                    !(ci->rtypes = comp__alloc(ci, c->nres * sizeof *ci->rtypes))))
         st = nomem(err);
     for (uint32_t i = 0; st == WP_OK && i < c->nres; i++)
-        ci->rtypes[i].canon = i;
-    if (st == WP_OK && !(ci->root = comp__rcomp_new(ci)))
+        ci->rtypes[i] = &ci->rstatic[i];
+    if (st == WP_OK && !(ci->root = comp__rcomp_new(ci, NULL)))
         st = nomem(err);
     frame f = {.ci = ci, .rc = ci->root, .sc = c->root, .linker = l, .err = err};
     if (st == WP_OK)

@@ -314,16 +314,26 @@ bool link__version_ok(const char *have, const char *want);
 
 typedef struct rcomp rcomp;
 
-/* A resource type at run time. */
+/* A resource type at run time. Resource types are generative: each evaluation of a
+ * (resource (rep i32) ...) definition, in each instance of its component, makes a new one, and
+ * handles carry a pointer to theirs (two types are the same only if they are the same object).
+ * Imports and aliases of a type share the object. */
 typedef struct rtype {
-    uint32_t canon; /* the number all aliases of this type share (handles carry it) */
     const char *name;
     const link_entry *host;           /* a host interface's resource, else NULL */
     const wp_comp_host_resource *hres;
     wp_func *dtor;                    /* a guest resource's destructor, or NULL */
+    rcomp *definer;                   /* local: the instance whose definition made it */
     bool local;                       /* defined by a component (here or in a nested one) */
     bool bound;
 } rtype;
+
+/* What a static resource number (ctype.res, wit_node.res) names in one instance: the binary
+ * numbers each definition once, but every instance of a nested component makes its own. */
+typedef struct rbind {
+    uint32_t res;
+    rtype *rt;
+} rbind;
 
 /* A component-level function at run time. */
 typedef enum rfunc_kind { RF_HOST, RF_LIFTED, RF_STUB } rfunc_kind;
@@ -335,7 +345,8 @@ typedef struct rfunc {
     const link_entry *host;       /* RF_HOST */
     const wp_comp_host_func *hfn; /* RF_HOST */
     wp_func *core;                /* RF_LIFTED */
-    rcomp *owner;                 /* RF_LIFTED: the instance whose core function it lifts */
+    rcomp *owner;                 /* RF_LIFTED: the instance whose core function it lifts; every
+                                   * kind: the instance its type's resources are resolved in */
     wp_memory *memory;
     wp_func *realloc;
     wp_func *post_return;
@@ -378,6 +389,7 @@ typedef struct rinst {
     uint32_t n;              /* exports (inline and instantiated instances) */
     const char **names;
     ritem *items;
+    rcomp *rc;               /* an instantiated component's instance (its types), else NULL */
 } rinst;
 
 #define LEND_MAX 16u /* borrows of one call that are tracked */
@@ -387,7 +399,7 @@ typedef struct rhandle {
     bool used;
     bool own;
     bool host_held; /* the root's table only: lifted out to the embedder (export results) */
-    uint32_t res;   /* resource number */
+    const rtype *rt; /* its resource type */
     int64_t rep;
     uint32_t lends; /* borrows of it outstanding (calls it was lent to) */
     uint32_t scope; /* a borrow handle made for a call: that call's scope id (0: none) */
@@ -400,10 +412,13 @@ struct rcomp {
     rhandle *handles;
     uint32_t nhandles;
     uint32_t handles_cap;
-    uint32_t *defined; /* the resource types (canon numbers) this instance defined */
-    uint32_t ndefined;
-    uint32_t defined_cap;
-    rcomp *next; /* every instance of the wp_comp_inst, for freeing */
+    rbind *binds; /* the resource types it defined, imported or aliased (none: NULL) */
+    uint32_t nbinds;
+    uint32_t binds_cap;
+    rcomp *parent;   /* the instance whose definition made it; NULL for the root */
+    uint32_t id;     /* 0 for the root, then in the order instances are made (for messages) */
+    uint32_t entered; /* the call epoch in which it was entered and not left yet (0: none) */
+    rcomp *next;     /* every instance of the wp_comp_inst, for freeing */
 };
 
 /* The borrows of one call: own handles of the caller's table lent to it (their lends are given
@@ -426,7 +441,11 @@ struct wp_comp_inst {
     wp_store *store;
     wp_exec *exec;  /* for start functions */
     wp_exec *aux;   /* for realloc after a parked call completes */
-    rtype *rtypes;  /* comp->nres */
+    rtype *rstatic; /* comp->nres: the types of the root's imports (host resources) */
+    rtype **rtypes; /* comp->nres: what each resource number names last (the root's types) */
+    uint32_t nrcomps; /* instances made (ids) */
+    uint32_t epoch;   /* the embedder's current entry into the component (entered flags) */
+    wp_exec *call_x;  /* the exec of the embedder's call (in progress while it is busy) */
     rcomp *root;    /* the root instance; its table holds the embedder's handles */
     rcomp *rcomps;  /* every instance (root and nested), linked by next */
     uint32_t scopes; /* the last borrow scope id given */
@@ -447,6 +466,7 @@ void *comp__alloc(wp_comp_inst *ci, size_t size);
 typedef struct handle_cx {
     wp_comp_inst *ci;
     rcomp *tab;     /* the table of the core code's side */
+    const rcomp *types; /* the instance the function's type belongs to (its resources) */
     bool host_reps; /* the other side deals in representations (a host function, or the other
                      * component of an internal call); else it is the embedder, whose handles
                      * are indices of the root's table */
@@ -469,16 +489,36 @@ wp_status comp__lower_handle(wp_cabi *cx, const wp_wit_type *t, const wp_value *
 wp_status comp__lift_handle(wp_cabi *cx, const wp_wit_type *t, uint32_t h, wp_value *out,
                             wp_err *err);
 
-/* resource.new / resource.drop / resource.rep as core functions for resource number res, acting
+/* resource.new / resource.drop / resource.rep as core functions for resource type rt, acting
  * on table tab (the instance that made the canon definition). */
-wp_status comp__resource_func(wp_comp_inst *ci, rcomp *tab, cdef_kind kind, uint32_t res,
+wp_status comp__resource_func(wp_comp_inst *ci, rcomp *tab, cdef_kind kind, rtype *rt,
                               wp_func **out, wp_err *err);
 
-/* A new instance's empty table, linked into ci's list (NULL when out of memory). */
-rcomp *comp__rcomp_new(wp_comp_inst *ci);
+/* A new instance's empty table, made by parent (NULL: the root), linked into ci's list (NULL
+ * when out of memory). */
+rcomp *comp__rcomp_new(wp_comp_inst *ci, rcomp *parent);
 
-/* Records that instance rc defined resource type canon (false when out of memory). */
-bool comp__rcomp_defines(wp_comp_inst *ci, rcomp *rc, uint32_t canon);
+/* Records that resource number res names rt in instance rc (it defined, imported or aliased
+ * it); false when out of memory. */
+bool comp__bind(wp_comp_inst *ci, rcomp *rc, uint32_t res, rtype *rt);
+
+/* The type resource number res names in instance rc: its own binding, else its parents', else
+ * the last one made. */
+rtype *comp__rtype(const wp_comp_inst *ci, const rcomp *rc, uint32_t res);
+
+/* Reentrance (CanonicalABI.md, may_enter_from): entering instance callee from caller (NULL:
+ * the embedder) enters callee and its ancestors that are not caller's or its ancestors; one of
+ * those already entered (on the call stack) is a trap. comp__leave undoes a comp__enter. */
+wp_status comp__enter(wp_comp_inst *ci, rcomp *callee, const rcomp *caller, wp_err *err);
+void comp__leave(rcomp *callee, const rcomp *caller);
+
+/* A new entry of the embedder: instances a trapped call left entered count as entered no
+ * more. */
+void comp__new_epoch(wp_comp_inst *ci);
+
+/* Whether a call of the embedder is in progress (its exec busy: running, out of budget or
+ * waiting on a parked host call); the embedder may not enter the component then. */
+bool comp__busy(const wp_comp_inst *ci);
 
 /* Drops every handle left in every table (host resources' drops run; guest code does not). */
 void comp__handles_free(wp_comp_inst *ci);

@@ -8,39 +8,46 @@
 
 #define MAX_HANDLES (1u << 20) /* live handles of one table */
 
-static const char *res_name(const wp_comp_inst *ci, uint32_t res) {
-    const char *n = ci->rtypes[res].name;
-    return n ? n : "resource";
-}
+static const char *res_name(const rtype *rt) { return rt->name ? rt->name : "resource"; }
 
-rcomp *comp__rcomp_new(wp_comp_inst *ci) {
+rcomp *comp__rcomp_new(wp_comp_inst *ci, rcomp *parent) {
     rcomp *rc = comp__alloc(ci, sizeof *rc);
     if (rc) {
+        rc->parent = parent;
+        rc->id = ci->nrcomps++;
         rc->next = ci->rcomps;
         ci->rcomps = rc;
     }
     return rc;
 }
 
-bool comp__rcomp_defines(wp_comp_inst *ci, rcomp *rc, uint32_t canon) {
-    if (!comp__grow(ci->mem, (void **)&rc->defined, &rc->defined_cap, rc->ndefined + 1,
-                    sizeof *rc->defined))
+bool comp__bind(wp_comp_inst *ci, rcomp *rc, uint32_t res, rtype *rt) {
+    if (!comp__grow(ci->mem, (void **)&rc->binds, &rc->binds_cap, rc->nbinds + 1,
+                    sizeof *rc->binds))
         return false;
-    rc->defined[rc->ndefined++] = canon;
+    rc->binds[rc->nbinds++] = (rbind){res, rt};
+    ci->rtypes[res] = rt;
     return true;
 }
 
-/* Whether instance rc defined resource res (it implements it: it deals in representations).
- * Types are static: every instance of one nested component defines the same numbers. */
-static bool defines(const wp_comp_inst *ci, const rcomp *rc, uint32_t res) {
-    for (uint32_t i = 0; i < rc->ndefined; i++)
-        if (rc->defined[i] == ci->rtypes[res].canon)
-            return true;
-    return false;
+rtype *comp__rtype(const wp_comp_inst *ci, const rcomp *rc, uint32_t res) {
+    for (; rc; rc = rc->parent)
+        for (uint32_t i = rc->nbinds; i-- > 0;) /* the latest binding of the number */
+            if (rc->binds[i].res == res)
+                return rc->binds[i].rt;
+    return ci->rtypes[res];
 }
 
-static wp_status new_handle(wp_comp_inst *ci, rcomp *tab, uint32_t res, int64_t rep, bool own,
-                            uint32_t *out, wp_err *err) {
+/* The type of own/borrow type t, in the instance its function type belongs to. */
+static const rtype *type_of(const handle_cx *hc, const wp_wit_type *t) {
+    return comp__rtype(hc->ci, hc->types, wit__node(t)->res);
+}
+
+/* Whether instance rc defined rt (it implements it: it deals in representations). */
+static bool defines(const rcomp *rc, const rtype *rt) { return rt->local && rt->definer == rc; }
+
+static wp_status new_handle(rcomp *tab, const rtype *rt, int64_t rep, bool own, uint32_t *out,
+                            wp_err *err) {
     uint32_t i = 1; /* handle 0 is never valid */
     while (i < tab->nhandles && tab->handles[i].used)
         i++;
@@ -58,26 +65,31 @@ static wp_status new_handle(wp_comp_inst *ci, rcomp *tab, uint32_t res, int64_t 
     }
     if (i >= tab->nhandles)
         tab->nhandles = i + 1;
-    tab->handles[i] = (rhandle){.used = true, .own = own, .res = ci->rtypes[res].canon, .rep = rep};
+    tab->handles[i] = (rhandle){.used = true, .own = own, .rt = rt, .rep = rep};
     *out = i;
     return WP_OK;
 }
 
-/* The live handle h of resource res in tab, or a trap naming what is wrong. */
-static wp_status get_handle(wp_comp_inst *ci, rcomp *tab, uint32_t res, uint32_t h,
-                            rhandle **out, wp_err *err) {
+/* The live handle h of resource type rt in tab, or a trap naming what is wrong. */
+static wp_status get_handle(rcomp *tab, const rtype *rt, uint32_t h, rhandle **out,
+                            wp_err *err) {
     if (h == 0 || h >= tab->nhandles || !tab->handles[h].used)
-        return wp_err_set(err, WP_ERR_TRAP, "unknown handle %u of %s", h, res_name(ci, res));
-    if (tab->handles[h].res != ci->rtypes[res].canon)
-        return wp_err_set(err, WP_ERR_TRAP, "handle %u is not a %s", h, res_name(ci, res));
+        return wp_err_set(err, WP_ERR_TRAP, "unknown handle %u of %s", h, res_name(rt));
+    const rtype *has = tab->handles[h].rt;
+    if (has != rt && has->definer && rt->definer && strcmp(res_name(has), res_name(rt)) == 0)
+        return wp_err_set(err, WP_ERR_TRAP, "handle %u is a %s of another type (made by "
+                          "component instance %u, not %u)", h, res_name(rt), has->definer->id,
+                          rt->definer->id);
+    if (has != rt)
+        return wp_err_set(err, WP_ERR_TRAP, "handle %u is not a %s (a %s of another type)", h,
+                          res_name(rt), res_name(has));
     *out = &tab->handles[h];
     return WP_OK;
 }
 
 /* Frees what an owned representation holds: a host resource's drop (a guest destructor runs
  * in the guest: the caller does that). */
-static void drop_host_rep(wp_comp_inst *ci, uint32_t res, int64_t rep) {
-    const rtype *r = &ci->rtypes[res];
+static void drop_host_rep(const rtype *r, int64_t rep) {
     if (r->hres && r->hres->drop)
         r->hres->drop(r->host->ctx, rep);
 }
@@ -86,7 +98,7 @@ void comp__handles_free(wp_comp_inst *ci) {
     for (rcomp *tab = ci->rcomps; tab; tab = tab->next) {
         for (uint32_t i = 1; i < tab->nhandles; i++)
             if (tab->handles[i].used && tab->handles[i].own)
-                drop_host_rep(ci, tab->handles[i].res, tab->handles[i].rep);
+                drop_host_rep(tab->handles[i].rt, tab->handles[i].rep);
         wp_heap_free(wp_heap_default(), tab->handles, tab->handles_cap * sizeof *tab->handles);
         tab->handles = NULL;
         tab->nhandles = tab->handles_cap = 0;
@@ -139,16 +151,16 @@ static void lend(bscope *sc, uint32_t i) {
 /* A borrow of rep for the scope's callee, whose table is tab: the representation itself when
  * tab's instance defined the resource (all it can do with it is resource.rep), else a new
  * borrow handle it must drop before it returns. */
-static wp_status lower_borrow(wp_comp_inst *ci, rcomp *tab, bscope *sc, uint32_t res,
-                              int64_t rep, uint32_t *out, wp_err *err) {
-    if (defines(ci, tab, res)) {
+static wp_status lower_borrow(rcomp *tab, bscope *sc, const rtype *rt, int64_t rep,
+                              uint32_t *out, wp_err *err) {
+    if (defines(tab, rt)) {
         *out = (uint32_t)rep;
         return WP_OK;
     }
     if (sc->nmade >= LEND_MAX)
         return wp_err_set(err, WP_ERR_INVALID, "more than %u borrowed handles in one call",
                           LEND_MAX);
-    wp_status st = new_handle(ci, tab, res, rep, false, out, err);
+    wp_status st = new_handle(tab, rt, rep, false, out, err);
     if (st != WP_OK)
         return st;
     tab->handles[*out].scope = sc->id;
@@ -172,12 +184,12 @@ static wp_status lower_embedder(handle_cx *hc, const wp_wit_type *t, int64_t v, 
                                 wp_err *err) {
     wp_comp_inst *ci = hc->ci;
     rcomp *root = ci->root;
-    uint32_t res = wit__node(t)->res;
+    const rtype *rt = type_of(hc, t);
     rhandle *h = NULL;
     if (v <= 0 || v > UINT32_MAX)
         return wp_err_set(err, WP_ERR_INVALID, "%" PRId64 " is no handle", v);
     uint32_t i = (uint32_t)v;
-    if (get_handle(ci, root, res, i, &h, err) != WP_OK) {
+    if (get_handle(root, rt, i, &h, err) != WP_OK) {
         err->kind = WP_ERR_INVALID; /* the embedder's mistake, not the guest's */
         return WP_ERR_INVALID;
     }
@@ -186,7 +198,7 @@ static wp_status lower_embedder(handle_cx *hc, const wp_wit_type *t, int64_t v, 
                           t->kind == WP_WIT_OWN ? "give" : "lend");
     if (t->kind == WP_WIT_BORROW) { /* the embedder's call's scope lends from the root */
         lend(hc->scope, i);
-        return lower_borrow(ci, hc->tab, hc->scope, res, h->rep, out, err);
+        return lower_borrow(hc->tab, hc->scope, rt, h->rep, out, err);
     }
     if (h->lends)
         return wp_err_set(err, WP_ERR_INVALID, "handle %u is still lent out", i);
@@ -197,7 +209,7 @@ static wp_status lower_embedder(handle_cx *hc, const wp_wit_type *t, int64_t v, 
     }
     rhandle moved = *h; /* into a nested instance's table */
     *h = (rhandle){0};
-    wp_status st = new_handle(ci, hc->tab, res, moved.rep, true, out, err);
+    wp_status st = new_handle(hc->tab, rt, moved.rep, true, out, err);
     if (st != WP_OK)
         root->handles[i] = moved;
     return st;
@@ -217,12 +229,12 @@ wp_status comp__lower_handle(wp_cabi *cx, const wp_wit_type *t, const wp_value *
     }
     if (!hc->host_reps)
         return lower_embedder(hc, t, v->of.i, out, err);
-    uint32_t res = wit__node(t)->res;
+    const rtype *rt = type_of(hc, t);
     if (t->kind == WP_WIT_OWN) /* a resource moving in: a new owned handle */
-        return new_handle(hc->ci, hc->tab, res, v->of.i, true, out, err);
+        return new_handle(hc->tab, rt, v->of.i, true, out, err);
     if (!hc->scope) /* validation keeps borrows out of results: a host's result type is wrong */
         return wp_err_set(err, WP_ERR_INVALID, "a host cannot return a borrow");
-    return lower_borrow(hc->ci, hc->tab, hc->scope, res, v->of.i, out, err);
+    return lower_borrow(hc->tab, hc->scope, rt, v->of.i, out, err);
 }
 
 /* Whether own handle hi (h) can be given away, or a trap saying why it cannot. */
@@ -250,8 +262,7 @@ static wp_status lift_embedder(handle_cx *hc, const wp_wit_type *t, rhandle *h, 
     if (hc->tab != ci->root) {
         rhandle moved = *h;
         *h = (rhandle){0};
-        if ((st = new_handle(ci, ci->root, wit__node(t)->res, moved.rep, true, &mine, err)) !=
-            WP_OK) {
+        if ((st = new_handle(ci->root, moved.rt, moved.rep, true, &mine, err)) != WP_OK) {
             hc->tab->handles[hi] = moved;
             return st;
         }
@@ -268,10 +279,8 @@ wp_status comp__lift_handle(wp_cabi *cx, const wp_wit_type *t, uint32_t hi, wp_v
         *out = wp_value_int(hi);
         return WP_OK;
     }
-    wp_comp_inst *ci = hc->ci;
-    uint32_t res = wit__node(t)->res;
     rhandle *h = NULL;
-    wp_status st = get_handle(ci, hc->tab, res, hi, &h, err);
+    wp_status st = get_handle(hc->tab, type_of(hc, t), hi, &h, err);
     if (st != WP_OK)
         return st;
     if (!hc->host_reps)
@@ -295,14 +304,14 @@ wp_status comp__lift_handle(wp_cabi *cx, const wp_wit_type *t, uint32_t hi, wp_v
 typedef struct res_env {
     wp_comp_inst *ci;
     rcomp *tab; /* the instance that made the canon definition */
-    uint32_t res;
+    rtype *rt;  /* the type it names there */
 } res_env;
 
 static wp_host_result res_new(wp_host_call *call, void *env, const wp_val *args, wp_val *results) {
     res_env *e = env;
     uint32_t h = 0;
     wp_err err;
-    if (new_handle(e->ci, e->tab, e->res, (int64_t)args[0].of.i32, true, &h, &err) != WP_OK)
+    if (new_handle(e->tab, e->rt, (int64_t)args[0].of.i32, true, &h, &err) != WP_OK)
         return wp_host_trap(call, "resource.new: %s", err.msg);
     results[0] = wp_val_i32(h);
     return WP_HOST_OK;
@@ -312,10 +321,23 @@ static wp_host_result res_rep(wp_host_call *call, void *env, const wp_val *args,
     res_env *e = env;
     rhandle *h = NULL;
     wp_err err;
-    if (get_handle(e->ci, e->tab, e->res, args[0].of.i32, &h, &err) != WP_OK)
+    if (get_handle(e->tab, e->rt, args[0].of.i32, &h, &err) != WP_OK)
         return wp_host_trap(call, "resource.rep: %s", err.msg);
     results[0] = wp_val_i32((uint32_t)h->rep);
     return WP_HOST_OK;
+}
+
+/* Runs the destructor of guest resource r for rep, called from instance tab: a call into the
+ * instance that defined r (CanonicalABI.md: entering it may be reentrance). */
+static wp_status call_dtor(wp_comp_inst *ci, wp_host_call *call, rcomp *tab, const rtype *r,
+                           int64_t rep, wp_err *err) {
+    wp_val arg = wp_val_i32((uint32_t)rep);
+    wp_status st = comp__enter(ci, r->definer, tab, err);
+    if (st != WP_OK)
+        return st;
+    st = wp_host_call_nested(call, r->dtor, &arg, 1, NULL, 0, err);
+    comp__leave(r->definer, tab);
+    return st;
 }
 
 static wp_host_result res_drop(wp_host_call *call, void *env, const wp_val *args,
@@ -324,7 +346,7 @@ static wp_host_result res_drop(wp_host_call *call, void *env, const wp_val *args
     res_env *e = env;
     rhandle *h = NULL;
     wp_err err;
-    if (get_handle(e->ci, e->tab, e->res, args[0].of.i32, &h, &err) != WP_OK)
+    if (get_handle(e->tab, e->rt, args[0].of.i32, &h, &err) != WP_OK)
         return wp_host_trap(call, "resource.drop: %s", err.msg);
     if (h->lends)
         return wp_host_trap(call, "resource.drop: handle %u is still lent out", args[0].of.i32);
@@ -332,22 +354,19 @@ static wp_host_result res_drop(wp_host_call *call, void *env, const wp_val *args
         return wp_host_trap(call, "resource.drop: handle %u is borrowed", args[0].of.i32);
     rhandle gone = *h;
     *h = (rhandle){0};
-    const rtype *r = &e->ci->rtypes[e->res];
+    const rtype *r = gone.rt; /* the handle's own type: its destructor, of its instance */
     if (!gone.own) /* a borrow ends */
         return WP_HOST_OK;
     if (!r->local) {
-        drop_host_rep(e->ci, e->res, gone.rep);
+        drop_host_rep(r, gone.rep);
         return WP_HOST_OK;
     }
-    if (!r->dtor)
-        return WP_HOST_OK;
-    wp_val rep = wp_val_i32((uint32_t)gone.rep); /* in the instance that defined it */
-    if (wp_host_call_nested(call, r->dtor, &rep, 1, NULL, 0, &err) != WP_OK)
+    if (r->dtor && call_dtor(e->ci, call, e->tab, r, gone.rep, &err) != WP_OK)
         return wp_host_trap(call, "resource destructor: %s", err.msg);
     return WP_HOST_OK;
 }
 
-wp_status comp__resource_func(wp_comp_inst *ci, rcomp *tab, cdef_kind kind, uint32_t res,
+wp_status comp__resource_func(wp_comp_inst *ci, rcomp *tab, cdef_kind kind, rtype *rt,
                               wp_func **out, wp_err *err) {
     static const wp_valtype i32_i32[] = {WP_I32, WP_I32};
     res_env *e = comp__alloc(ci, sizeof *e);
@@ -355,10 +374,45 @@ wp_status comp__resource_func(wp_comp_inst *ci, rcomp *tab, cdef_kind kind, uint
         return wp_err_set(err, WP_ERR_NOMEM, "out of memory");
     e->ci = ci;
     e->tab = tab;
-    e->res = res;
+    e->rt = rt;
     wp_functype ft = {.nparams = 1, .nresults = kind == CD_RES_DROP ? 0 : 1, .types = i32_i32};
     wp_host_fn fn = kind == CD_RES_NEW ? res_new : kind == CD_RES_REP ? res_rep : res_drop;
     return wp_func_new_host(ci->store, &ft, fn, e, out, err);
+}
+
+/* ---- Reentrance ----------------------------------------------------------------------------- */
+
+/* Whether a is b or one of b's ancestors. */
+static bool encloses(const rcomp *a, const rcomp *b) {
+    for (; b; b = b->parent)
+        if (a == b)
+            return true;
+    return false;
+}
+
+wp_status comp__enter(wp_comp_inst *ci, rcomp *callee, const rcomp *caller, wp_err *err) {
+    for (rcomp *rc = callee; rc && !encloses(rc, caller); rc = rc->parent)
+        if (rc->entered == ci->epoch)
+            return wp_err_set(err, WP_ERR_TRAP, "cannot enter component instance %u: it is "
+                              "already on the call stack (no reentrance)", rc->id);
+    for (rcomp *rc = callee; rc && !encloses(rc, caller); rc = rc->parent)
+        rc->entered = ci->epoch;
+    return WP_OK;
+}
+
+void comp__leave(rcomp *callee, const rcomp *caller) {
+    for (rcomp *rc = callee; rc && !encloses(rc, caller); rc = rc->parent)
+        rc->entered = 0;
+}
+
+bool comp__busy(const wp_comp_inst *ci) { return ci->call_x && wp_exec_busy(ci->call_x); }
+
+void comp__new_epoch(wp_comp_inst *ci) {
+    if (++ci->epoch)
+        return;
+    ci->epoch = 1; /* wrapped: an old epoch left by a trapped call must not come back */
+    for (rcomp *rc = ci->rcomps; rc; rc = rc->next)
+        rc->entered = 0;
 }
 
 /* ---- The embedder's handles -------------------------------------------------------------- */
@@ -389,20 +443,29 @@ wp_status wp_comp_resource_drop(wp_comp_inst *ci, wp_exec *x, uint32_t handle, w
                           "holds it)", handle);
     if (h->lends)
         return wp_err_set(err, WP_ERR_INVALID, "handle %u is still lent out", handle);
-    /* a handle carries its type's defining number: rtypes[canon] is the definition itself */
-    const rtype *r = &ci->rtypes[h->res];
+    const rtype *r = h->rt; /* its own type: the destructor of the instance that made it */
     wp_val rep = wp_val_i32((uint32_t)h->rep);
     bool guest = r->local && r->dtor;
     if (guest && !x)
         return wp_err_set(err, WP_ERR_INVALID, "handle %u: its destructor needs an exec",
                           handle);
+    if (guest && comp__busy(ci)) /* the destructor would enter an instance on the call stack */
+        return wp_err_set(err, WP_ERR_INVALID, "handle %u: its destructor cannot run while a "
+                          "call of the component is in progress", handle);
     if (guest && wp_exec_begin(x, r->dtor, &rep, 1, err) != WP_OK) /* x busy: nothing changed */
         return wp_err_wrap(err, "handle %u: its destructor cannot begin", handle);
     rhandle gone = *h;
     *h = (rhandle){0}; /* gone before the destructor runs, as resource.drop does */
-    if (guest)
-        return run_dtor(x, err);
-    if (!r->local)
-        drop_host_rep(ci, gone.res, gone.rep);
-    return WP_OK;
+    if (!guest) {
+        if (!r->local)
+            drop_host_rep(r, gone.rep);
+        return WP_OK;
+    }
+    comp__new_epoch(ci);
+    comp__enter(ci, r->definer, NULL, err); /* nothing is entered in a new epoch */
+    ci->call_x = x; /* in progress: the destructor's host calls cannot enter the component */
+    wp_status st = run_dtor(x, err);
+    ci->call_x = NULL;
+    comp__leave(r->definer, NULL);
+    return st;
 }

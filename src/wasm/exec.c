@@ -465,6 +465,8 @@ static bool busy(const wp_exec *x) {
     return x->state == X_READY || x->state == X_PENDING || x->nesting > 0 || x->hosting > 0;
 }
 
+bool wp_exec_busy(const wp_exec *x) { return busy(x); }
+
 static wp_status check_args(const wp_functype *t, const wp_val *args, uint32_t nargs,
                             wp_err *err) {
     if (nargs != t->nparams)

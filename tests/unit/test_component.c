@@ -381,10 +381,15 @@ static void test_parked(void) {
     CHECK_EQ(wp_comp_complete(t.ci, t.x, &done, &err), WP_OK);
     CHECK(!done && wp_comp_pending(t.ci, &w));
     CHECK(w.nfds == 1 && w.fds[0].fd == 1 && w.fds[0].events == WP_WASI_WRITABLE);
+    /* parked: the call is in progress, the embedder cannot enter the component (any exec) */
+    wp_exec *y = NULL;
+    wp_value out;
+    CHECK_EQ(wp_exec_new(t.s, &y, &err), WP_OK);
+    CHECK_EQ(wp_comp_call_begin(t.ci, y, f, &v, 1, &err), WP_ERR_INVALID);
+    CHECK_STR_CONTAINS(err.msg, "a call of the component is in progress");
     CHECK_EQ(wp_comp_complete(t.ci, t.x, &done, &err), WP_OK);
     CHECK(done && !wp_comp_pending(t.ci, &w));
     CHECK_EQ(wp_exec_run(t.x, WP_BUDGET_UNLIMITED), WP_RUN_DONE);
-    wp_value out;
     CHECK_EQ(wp_comp_call_finish(t.ci, t.x, &out, &err), WP_OK);
     CHECK(wp_value_equal(&out, &v));
     CHECK_EQ(h.pends, 1);
@@ -678,15 +683,21 @@ static void test_embedder_drop(void) {
     CHECK_EQ(call_int(&t, "def#make", 1, 3), 2); /* the exec works after the trap */
     CHECK_EQ(wp_comp_resource_drop(t.ci, NULL, 2, &err), WP_ERR_INVALID);
     CHECK_STR_CONTAINS(err.msg, "needs an exec");
-    /* x busy with a call: refused, the handle stays */
+    /* x busy with a call: refused, the handle stays; so is another exec (the destructor would
+     * enter the component while that call is in progress) */
     CHECK_EQ(wp_comp_call_begin(t.ci, t.x, wp_comp_inst_func(t.ci, "def#dtors"), NULL, 0, &err),
              WP_OK);
     CHECK_EQ(wp_comp_resource_drop(t.ci, t.x, 2, &err), WP_ERR_INVALID);
-    CHECK_STR_CONTAINS(err.msg, "its destructor cannot begin: exec is busy");
+    CHECK_STR_CONTAINS(err.msg, "handle 2: its destructor cannot run while a call of the "
+                       "component is in progress");
+    wp_exec *y = NULL;
+    CHECK_EQ(wp_exec_new(t.s, &y, &err), WP_OK);
+    CHECK_EQ(wp_comp_resource_drop(t.ci, y, 2, &err), WP_ERR_INVALID);
+    CHECK_STR_CONTAINS(err.msg, "while a call of the component is in progress");
     CHECK_EQ(wp_comp_run(t.ci, t.x), WP_RUN_DONE);
     CHECK_EQ(wp_comp_call_finish(t.ci, t.x, &out, &err), WP_OK);
     CHECK_EQ(out.of.i, 2);
-    CHECK_EQ(wp_comp_resource_drop(t.ci, t.x, 2, &err), WP_OK);
+    CHECK_EQ(wp_comp_resource_drop(t.ci, y, 2, &err), WP_OK); /* the call is over */
     CHECK_EQ(call_int(&t, "def#dtors", 0, 0), 3);
     comp_close(&t);
 
@@ -708,6 +719,125 @@ static void test_embedder_drop(void) {
     CHECK_EQ(call_fails(&t, "get", 1, 1, &err), WP_ERR_INVALID);
     comp_close(&t);
     CHECK_EQ(h.drops, 1);
+}
+
+/* Resource types are generative (gen_res.wat): the two instances $a and $b of one nested
+ * component each define their own r. A handle of one is refused where the other's is expected
+ * (from the root's code: a trap; from the embedder: WP_ERR_INVALID), and each handle's
+ * destructor is its own instance's, run once. */
+static void test_generative_types(void) {
+    comp t;
+    if (!comp_open(&t, "gen_res", NULL, NULL))
+        return;
+    wp_err err = {0};
+    /* the embedder's: $a's r in root handle 1 (rep 5), $b's in 2 (rep 6) */
+    CHECK_EQ(call_int(&t, "a#make", 1, 5), 1);
+    CHECK_EQ(call_int(&t, "b#make", 1, 6), 2);
+    CHECK_EQ(call_int(&t, "a#get", 1, 1), 5);
+    CHECK_EQ(call_int(&t, "b#get", 1, 2), 6);
+    /* $a's handle lent or given to $b: refused, naming both instances ($a is 1, $b is 2) */
+    CHECK_EQ(call_fails(&t, "b#get", 1, 1, &err), WP_ERR_INVALID);
+    CHECK_STR_CONTAINS(err.msg, "handle 1 is a r of another type (made by component instance "
+                                "1, not 2)");
+    CHECK_EQ(call_fails(&t, "a#take", 1, 2, &err), WP_ERR_INVALID);
+    CHECK_STR_CONTAINS(err.msg, "handle 2 is a r of another type (made by component instance "
+                                "2, not 1)");
+    CHECK_EQ(call_int(&t, "a#dtors", 0, 0), 0);
+    CHECK_EQ(call_int(&t, "b#dtors", 0, 0), 0);
+    /* each destructor runs in its own instance, once: the embedder drops $a's, then gives $b's
+     * back to $b, which drops it */
+    CHECK_EQ(wp_comp_resource_drop(t.ci, t.x, 1, &err), WP_OK);
+    CHECK_EQ(call_int(&t, "a#dtors", 0, 0), 1);
+    CHECK_EQ(call_int(&t, "a#last", 0, 0), 5);
+    CHECK_EQ(call_int(&t, "b#dtors", 0, 0), 0);
+    CHECK_EQ(call_int(&t, "b#take", 1, 2), 1);
+    CHECK_EQ(call_int(&t, "b#dtors", 0, 0), 1);
+    CHECK_EQ(call_int(&t, "b#last", 0, 0), 6);
+    CHECK_EQ(call_int(&t, "a#dtors", 0, 0), 1);
+    /* the root's code: handles 1 ($a's, rep 10) and 2 ($b's, rep 11) in its table */
+    CHECK_EQ(call_int(&t, "x-make", 1, 10), 12);
+    CHECK_EQ(call_int(&t, "x-get-aa", 0, 0), 10);
+    CHECK_EQ(call_int(&t, "x-get-bb", 0, 0), 11);
+    CHECK_EQ(call_fails(&t, "x-get-ab", 0, 0, &err), WP_ERR_TRAP);
+    CHECK_STR_CONTAINS(err.msg, "handle 1 is a r of another type (made by component instance "
+                                "1, not 2)");
+    CHECK_EQ(call_fails(&t, "x-get-ba", 0, 0, &err), WP_ERR_TRAP);
+    CHECK_STR_CONTAINS(err.msg, "handle 2 is a r of another type (made by component instance "
+                                "2, not 1)");
+    CHECK_EQ(call_fails(&t, "x-take-ab", 0, 0, &err), WP_ERR_TRAP);
+    CHECK_STR_CONTAINS(err.msg, "handle 1 is a r of another type");
+    /* refused, not moved: both are still the root's, and each goes to its own destructor */
+    CHECK_EQ(call_int(&t, "x-take-aa", 0, 0), 1);
+    CHECK_EQ(call_int(&t, "a#dtors", 0, 0), 2);
+    CHECK_EQ(call_int(&t, "a#last", 0, 0), 10);
+    CHECK_EQ(call_int(&t, "b#dtors", 0, 0), 1);
+    CHECK_EQ(call_int(&t, "x-take-bb", 0, 0), 1);
+    CHECK_EQ(call_int(&t, "b#dtors", 0, 0), 2);
+    CHECK_EQ(call_int(&t, "b#last", 0, 0), 11);
+    CHECK_EQ(call_int(&t, "a#dtors", 0, 0), 2);
+    /* $use, given $b whole, makes a handle through it (its 1) and drops it: $b's destructor */
+    CHECK_EQ(call_int(&t, "ub#cycle", 1, 20), 1);
+    CHECK_EQ(call_int(&t, "b#dtors", 0, 0), 3);
+    CHECK_EQ(call_int(&t, "b#last", 0, 0), 20);
+    CHECK_EQ(call_int(&t, "a#dtors", 0, 0), 2);
+    comp_close(&t);
+}
+
+/* Reentrance (reenter.wat; CanonicalABI.md may_enter_from): P (instance 0) calls C (instance 1),
+ * which calls back into P: allowed, P encloses C. From there P calling C again traps. P calling
+ * its own lifted function is allowed (nothing is entered anew). */
+static void test_reentrance(void) {
+    comp t;
+    if (!comp_open(&t, "reenter", NULL, NULL))
+        return;
+    wp_err err = {0};
+    CHECK_EQ(call_int(&t, "direct", 1, 5), 105);
+    CHECK_EQ(call_int(&t, "run", 1, 0), 42); /* P -> C -> P */
+    CHECK_EQ(call_fails(&t, "run", 1, 5, &err), WP_ERR_TRAP); /* P -> C -> P -> C */
+    CHECK_STR_CONTAINS(err.msg, "cannot enter component instance 1: it is already on the call "
+                                "stack");
+    /* the trap left C entered: the next call of the embedder starts afresh */
+    CHECK_EQ(call_int(&t, "direct", 1, 7), 107);
+    CHECK_EQ(call_int(&t, "self", 1, 0), 42);  /* P -> P */
+    CHECK_EQ(call_int(&t, "self", 1, 3), 103); /* P -> P -> C */
+    /* the embedder calls C directly: C and P are entered, so C -> P -> C traps the same */
+    CHECK_EQ(call_int(&t, "c#f", 1, 0), 42);
+    CHECK_EQ(call_fails(&t, "c#f", 1, 4, &err), WP_ERR_TRAP);
+    CHECK_STR_CONTAINS(err.msg, "cannot enter component instance 1: it is already on the call "
+                                "stack");
+    CHECK_EQ(call_int(&t, "c#g", 1, 1), 101);
+    /* a handle lent to C, dropped by P while C runs (reached only by calling back into P) */
+    CHECK_EQ(call_int(&t, "lend", 1, 0), 1);
+    CHECK_EQ(call_fails(&t, "lend", 1, 1, &err), WP_ERR_TRAP);
+    CHECK_STR_CONTAINS(err.msg, "resource.drop: handle 1 is still lent out");
+    /* a destructor is a call into the instance that defined the resource: P drops its handle
+     * of C's rc (P's 2: its 1 is the handle of r the trapped lend left) */
+    CHECK_EQ(call_int(&t, "c#dtors", 0, 0), 0);
+    CHECK_EQ(call_int(&t, "drop-rc", 1, 0), 2);
+    CHECK_EQ(call_int(&t, "c#dtors", 0, 0), 1);
+    CHECK_EQ(call_fails(&t, "drop-rc", 1, 1, &err), WP_ERR_TRAP); /* P -> C -> P -> dtor in C */
+    CHECK_STR_CONTAINS(err.msg, "resource destructor: cannot enter component instance 1: it is "
+                                "already on the call stack");
+    CHECK_EQ(call_int(&t, "c#dtors", 0, 0), 1);
+    /* the embedder cannot enter the component while a call of it is in progress (begun here;
+     * parked: test_parked) */
+    wp_exec *y = NULL;
+    wp_value a = wp_value_int(2);
+    wp_value out;
+    const wp_comp_func *direct = wp_comp_inst_func(t.ci, "direct");
+    CHECK_EQ(wp_exec_new(t.s, &y, &err), WP_OK);
+    CHECK_EQ(wp_comp_call_begin(t.ci, t.x, wp_comp_inst_func(t.ci, "run"), &a, 1, &err), WP_OK);
+    CHECK_EQ(wp_comp_call_begin(t.ci, y, direct, &a, 1, &err), WP_ERR_INVALID);
+    CHECK_STR_CONTAINS(err.msg, "direct: a call of the component is in progress");
+    CHECK_EQ(wp_comp_call_begin(t.ci, t.x, direct, &a, 1, &err), WP_ERR_INVALID);
+    /* the calls refused changed nothing: the one in progress ends as it would have */
+    CHECK_EQ(wp_comp_run(t.ci, t.x), WP_RUN_TRAP); /* run(2) reenters C */
+    CHECK_STR_CONTAINS(wp_exec_trap(t.x)->msg, "cannot enter component instance 1");
+    CHECK_EQ(wp_comp_call_begin(t.ci, y, direct, &a, 1, &err), WP_OK); /* over: allowed */
+    CHECK_EQ(wp_comp_run(t.ci, y), WP_RUN_DONE);
+    CHECK_EQ(wp_comp_call_finish(t.ci, y, &out, &err), WP_OK);
+    CHECK_EQ(out.of.i, 102);
+    comp_close(&t);
 }
 
 /* The seed's example: compute(6, 7) = 42, with an import nobody provides (never called). */
@@ -1197,6 +1327,8 @@ int main(void) {
     RUN_TEST(test_local_resource);
     RUN_TEST(test_nested_tables);
     RUN_TEST(test_embedder_drop);
+    RUN_TEST(test_generative_types);
+    RUN_TEST(test_reentrance);
     RUN_TEST(test_versions);
     RUN_TEST(test_version_rule);
     if (skipped && test_failures == 0) {

@@ -588,7 +588,9 @@ static void test_budget(void) {
         return;
     wp_err err;
     wp_val a = i32(1000);
+    CHECK(!wp_exec_busy(e.x));
     CHECK_EQ(wp_exec_begin(e.x, fn(&e, "spin"), &a, 1, &err), WP_OK);
+    CHECK(wp_exec_busy(e.x)); /* begun: busy until done or trapped */
     int slices = 0;
     wp_run_state rs;
     while ((rs = wp_exec_run(e.x, 10)) == WP_RUN_BUDGET)
@@ -601,8 +603,10 @@ static void test_budget(void) {
     /* A slice of 0 stops at the first reduction, and the run then still finishes. */
     CHECK_EQ(wp_exec_begin(e.x, fn(&e, "spin"), &a, 1, &err), WP_OK);
     CHECK_EQ(wp_exec_run(e.x, 0), WP_RUN_BUDGET);
+    CHECK(wp_exec_busy(e.x));
     CHECK_EQ(wp_exec_run(e.x, 0), WP_RUN_BUDGET);
     CHECK_EQ(wp_exec_run(e.x, WP_BUDGET_UNLIMITED), WP_RUN_DONE);
+    CHECK(!wp_exec_busy(e.x));
     CHECK_EQ(wp_exec_results(e.x, &r, 1), 1);
     CHECK_EQ(r.of.i32, 3000);
     /* Calls spend reductions too. */
@@ -615,6 +619,12 @@ static void test_budget(void) {
     CHECK_EQ(slices, 50 / 7);
     CHECK_EQ(wp_exec_results(e.x, &r, 1), 1);
     CHECK_EQ(r.of.i32, 50);
+    CHECK_EQ(wp_exec_begin(e.x, fn(&e, "unreachable"), NULL, 0, &err), WP_OK);
+    CHECK_EQ(wp_exec_run(e.x, WP_BUDGET_UNLIMITED), WP_RUN_TRAP);
+    CHECK(!wp_exec_busy(e.x)); /* a trap ends the call */
+    CHECK_EQ(wp_exec_begin(e.x, fn(&e, "spin"), &a, 1, &err), WP_OK);
+    wp_exec_reset(e.x);
+    CHECK(!wp_exec_busy(e.x));
     teardown(&e);
 }
 
@@ -708,6 +718,7 @@ static void host_misuse(host_env *h, wp_host_call *call) {
     wp_err err;
     wp_val a = i32(1);
     wp_val r;
+    CHECK(wp_exec_busy(x)); /* running this host function */
     CHECK_EQ(wp_exec_run(x, WP_BUDGET_UNLIMITED), WP_RUN_TRAP);
     CHECK_STR_CONTAINS(wp_exec_trap(x)->msg, "inside a host function");
     CHECK_EQ(wp_exec_begin(x, fn(&h->e, "square"), &a, 1, &err), WP_ERR_INVALID);
@@ -811,6 +822,7 @@ static void test_host_pending(void) {
     CHECK_EQ(wp_exec_begin(x, fn(&h.e, "around_wait"), &a, 1, &err), WP_OK);
     CHECK_EQ(wp_exec_run(x, WP_BUDGET_UNLIMITED), WP_RUN_PENDING);
     CHECK_EQ(h.last_wait, 3);
+    CHECK(wp_exec_busy(x)); /* waiting on the host */
     CHECK_EQ(wp_exec_run(x, WP_BUDGET_UNLIMITED), WP_RUN_PENDING); /* still waiting */
     wp_val five = i32(5);
     CHECK_EQ(wp_exec_resume(x, &five, 1, &err), WP_OK);
