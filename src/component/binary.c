@@ -338,37 +338,32 @@ wp_status dec__alias_into(dec *d, cscope *sc, tscope *ts, csort *sort_out) {
     return st;
 }
 
-static wp_status section_alias(dec *d, cscope *sc) {
+/* A section that is a vector of items, each read by one. */
+static wp_status each(dec *d, cscope *sc, wp_status (*one)(dec *d, cscope *sc)) {
     uint32_t n = 0;
     wp_status st = dec__count(d, &n);
-    for (uint32_t i = 0; i < n && st == WP_OK; i++) {
-        csort s = CS_FUNC;
-        st = dec__alias_into(d, sc, &sc->ts, &s);
-    }
+    for (uint32_t i = 0; i < n && st == WP_OK; i++)
+        st = one(d, sc);
     return st;
 }
 
-static wp_status section_type(dec *d, cscope *sc) {
-    uint32_t n = 0;
-    wp_status st = dec__count(d, &n);
-    for (uint32_t i = 0; i < n && st == WP_OK; i++) {
-        cdef *def = NULL;
-        if ((st = add_def(d, sc, CS_TYPE, CD_TYPE, &def)) == WP_OK &&
-            (st = dec__deftype(d, &sc->ts, &def->type)) == WP_OK)
-            st = dec__push_type(d, &sc->ts, def->type);
-    }
+static wp_status alias(dec *d, cscope *sc) {
+    csort s = CS_FUNC;
+    return dec__alias_into(d, sc, &sc->ts, &s);
+}
+
+static wp_status type(dec *d, cscope *sc) {
+    cdef *def = NULL;
+    wp_status st = add_def(d, sc, CS_TYPE, CD_TYPE, &def);
+    if (st == WP_OK && (st = dec__deftype(d, &sc->ts, &def->type)) == WP_OK)
+        st = dec__push_type(d, &sc->ts, def->type);
     return st;
 }
 
-static wp_status section_core_type(dec *d, cscope *sc) {
-    uint32_t n = 0;
-    wp_status st = dec__count(d, &n);
-    for (uint32_t i = 0; i < n && st == WP_OK; i++) {
-        cdef *def = NULL;
-        if ((st = add_def(d, sc, CS_CORE_TYPE, CD_TYPE, &def)) == WP_OK)
-            st = dec__core_type(d, false);
-    }
-    return st;
+static wp_status core_type(dec *d, cscope *sc) {
+    cdef *def = NULL;
+    wp_status st = add_def(d, sc, CS_CORE_TYPE, CD_TYPE, &def);
+    return st == WP_OK ? dec__core_type(d, false) : st;
 }
 
 /* The start of a (core) instance definition of sort s: kind k (0: instantiate what, 1: inline
@@ -421,14 +416,6 @@ static wp_status core_instance(dec *d, cscope *sc) {
             def->args[i].index = a.index;
         }
     }
-    return st;
-}
-
-static wp_status section_core_instance(dec *d, cscope *sc) {
-    uint32_t n = 0;
-    wp_status st = dec__count(d, &n);
-    for (uint32_t i = 0; i < n && st == WP_OK; i++)
-        st = core_instance(d, sc);
     return st;
 }
 
@@ -530,14 +517,6 @@ static wp_status instance(dec *d, cscope *sc) {
     it->exports = ct ? ct->exports : NULL;
     def->type = it;
     return WP_OK;
-}
-
-static wp_status section_instance(dec *d, cscope *sc) {
-    uint32_t n = 0;
-    wp_status st = dec__count(d, &n);
-    for (uint32_t i = 0; i < n && st == WP_OK; i++)
-        st = instance(d, sc);
-    return st;
 }
 
 /* ---- Canonical definitions --------------------------------------------------------------- */
@@ -648,45 +627,34 @@ static wp_status canon(dec *d, cscope *sc) {
     }
 }
 
-static wp_status section_canon(dec *d, cscope *sc) {
-    uint32_t n = 0;
-    wp_status st = dec__count(d, &n);
-    for (uint32_t i = 0; i < n && st == WP_OK; i++)
-        st = canon(d, sc);
-    return st;
-}
-
 /* ---- Imports and exports ----------------------------------------------------------------- */
 
-static wp_status section_import(dec *d, cscope *sc) {
-    uint32_t n = 0;
-    wp_status st = dec__count(d, &n);
-    for (uint32_t i = 0; i < n && st == WP_OK; i++) {
-        const char *nm = NULL;
-        csort s = CS_FUNC;
-        const ctype *t = NULL;
-        cdef *def = NULL;
-        if ((st = dec__extern_name(d, &nm)) != WP_OK ||
-            (st = dec__externtype(d, &sc->ts, nm, &s, &t)))
-            break;
-        if (sc->nimports >= WIT_MAX_ITEMS)
-            return dec__bad(d, "too many imports");
-        for (uint32_t j = 0; j < sc->nimports; j++)
-            if (strcmp(sc->imports[j].name, nm) == 0)
-                return dec__fail(d, WP_ERR_INVALID, "duplicate import ", nm);
-        if (s == CS_CORE_MODULE || s == CS_COMPONENT)
-            return dec__fail(d, WP_ERR_UNSUPPORTED,
-                             "module and component imports are not supported", NULL);
-        if (!GROW(d, sc->imports, sc->imports_cap, sc->nimports + 1))
-            return dec__nomem(d);
-        sc->imports[sc->nimports] = (cimport){.name = nm, .sort = s, .type = t};
-        if ((st = add_def(d, sc, s, CD_IMPORT, &def)) == WP_OK) {
-            def->a = sc->nimports;
-            def->type = t;
-            def->name = nm;
-        }
-        sc->nimports++;
+static wp_status import(dec *d, cscope *sc) {
+    const char *nm = NULL;
+    csort s = CS_FUNC;
+    const ctype *t = NULL;
+    cdef *def = NULL;
+    wp_status st;
+    if ((st = dec__extern_name(d, &nm)) != WP_OK ||
+        (st = dec__externtype(d, &sc->ts, nm, &s, &t)) != WP_OK)
+        return st;
+    if (sc->nimports >= WIT_MAX_ITEMS)
+        return dec__bad(d, "too many imports");
+    for (uint32_t j = 0; j < sc->nimports; j++)
+        if (strcmp(sc->imports[j].name, nm) == 0)
+            return dec__fail(d, WP_ERR_INVALID, "duplicate import ", nm);
+    if (s == CS_CORE_MODULE || s == CS_COMPONENT)
+        return dec__fail(d, WP_ERR_UNSUPPORTED, "module and component imports are not supported",
+                         NULL);
+    if (!GROW(d, sc->imports, sc->imports_cap, sc->nimports + 1))
+        return dec__nomem(d);
+    sc->imports[sc->nimports] = (cimport){.name = nm, .sort = s, .type = t};
+    if ((st = add_def(d, sc, s, CD_IMPORT, &def)) == WP_OK) {
+        def->a = sc->nimports;
+        def->type = t;
+        def->name = nm;
     }
+    sc->nimports++;
     return st;
 }
 
@@ -734,14 +702,6 @@ static wp_status export_one(dec *d, cscope *sc) {
         if (a.sort == CS_TYPE && has != 1)
             st = dec__push_type(d, &sc->ts, t);
     }
-    return st;
-}
-
-static wp_status section_export(dec *d, cscope *sc) {
-    uint32_t n = 0;
-    wp_status st = dec__count(d, &n);
-    for (uint32_t i = 0; i < n && st == WP_OK; i++)
-        st = export_one(d, sc);
     return st;
 }
 
@@ -907,14 +867,6 @@ static wp_status value_def(dec *d, cscope *sc) {
     return d->rd.p == vend ? WP_OK : dec__bad(d, "value length mismatch");
 }
 
-static wp_status section_value(dec *d, cscope *sc) {
-    uint32_t n = 0;
-    wp_status st = dec__count(d, &n);
-    for (uint32_t i = 0; i < n && st == WP_OK; i++)
-        st = value_def(d, sc);
-    return st;
-}
-
 static wp_status section(dec *d, cscope *sc, uint8_t id, const uint8_t *end) {
     switch (id) {
     case 0: d->rd.p = end; return WP_OK;
@@ -923,17 +875,17 @@ static wp_status section(dec *d, cscope *sc, uint8_t id, const uint8_t *end) {
         d->rd.p = end;
         return section_module(d, sc, p, (size_t)(end - p));
     }
-    case 2: return section_core_instance(d, sc);
-    case 3: return section_core_type(d, sc);
+    case 2: return each(d, sc, core_instance);
+    case 3: return each(d, sc, core_type);
     case 4: return section_component(d, sc, end);
-    case 5: return section_instance(d, sc);
-    case 6: return section_alias(d, sc);
-    case 7: return section_type(d, sc);
-    case 8: return section_canon(d, sc);
+    case 5: return each(d, sc, instance);
+    case 6: return each(d, sc, alias);
+    case 7: return each(d, sc, type);
+    case 8: return each(d, sc, canon);
     case 9: return section_start(d, sc);
-    case 10: return section_import(d, sc);
-    case 11: return section_export(d, sc);
-    case 12: return section_value(d, sc);
+    case 10: return each(d, sc, import);
+    case 11: return each(d, sc, export_one);
+    case 12: return each(d, sc, value_def);
     default: return dec__bad(d, "unknown section");
     }
 }

@@ -277,12 +277,8 @@ static uint64_t align_up(uint64_t x, uint64_t a) { return (x + a - 1) / a * a; }
 /* ---- Values to scalars ------------------------------------------------------------------- */
 
 static wp_status type_error(const wp_wit_type *t, const wp_value *v, wp_err *err) {
-    char tname[64] = "";
-    FILE *f = fmemopen(tname, sizeof tname - 1, "w");
-    if (f) {
-        wp_wit_type_print(f, t);
-        fclose(f);
-    }
+    char tname[64];
+    wit__type_name(t, tname, sizeof tname);
     if (v->kind == WP_VSTRING)
         return wp_err_set(err, WP_ERR_INVALID, "'%.100s' is not a valid %s", wp_value_str(v, NULL),
                           tname);

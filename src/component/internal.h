@@ -62,6 +62,9 @@ void wit__flatten(const wp_wit_type *t, wp_valtype *out, uint32_t cap, uint32_t 
 uint32_t wit__case_count(const wp_wit_type *t);
 const wp_wit_type *wit__case_type(const wp_wit_type *t, uint32_t i);
 
+/* t in WIT text (as wp_wit_type_print writes it) into buf, cut to fit, for messages. */
+void wit__type_name(const wp_wit_type *t, char *buf, size_t size);
+
 /* The spec's discriminant size in bytes for a variant of n cases (1, 2 or 4). */
 uint32_t wit__disc_size(uint32_t ncases);
 

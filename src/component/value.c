@@ -249,12 +249,8 @@ wp_status comp__read_value(wp_reader *rd, const wp_wit_type *t, uint32_t *nodes,
 /* ---- Checking a value an embedder gives ------------------------------------------------------ */
 
 static wp_status mismatch(const wp_wit_type *t, const wp_value *v, wp_err *err) {
-    char name[64] = "";
-    FILE *f = fmemopen(name, sizeof name - 1, "w");
-    if (f) {
-        wp_wit_type_print(f, t);
-        fclose(f);
-    }
+    char name[64];
+    wit__type_name(t, name, sizeof name);
     return wp_err_set(err, WP_ERR_INVALID, "expected %s, got %s", name, wp_vkind_name(v->kind));
 }
 

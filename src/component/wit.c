@@ -1080,3 +1080,14 @@ void wp_wit_func_print(FILE *out, const wp_wit_func *f) {
         wp_wit_type_print(out, f->result);
     }
 }
+
+void wit__type_name(const wp_wit_type *t, char *buf, size_t size) {
+    if (size == 0)
+        return;
+    memset(buf, 0, size); /* the stream ends with a NUL only while there is room for one */
+    FILE *f = fmemopen(buf, size - 1, "w");
+    if (f) {
+        wp_wit_type_print(f, t);
+        fclose(f);
+    }
+}

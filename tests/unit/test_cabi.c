@@ -2,6 +2,7 @@
  * through cabi_realloc, lists, records, options, variants, enums, flags, tuples, results,
  * more than 16 parameters, return pointers, post-return, and the traps of bad guest data. */
 #include "test.h"
+#include "test_values.h"
 #include "wippy/component.h"
 
 static const char WIT[] =
@@ -97,12 +98,6 @@ static int32_t guest_counter(guest *g, const char *name) {
     if (wp_call(g->x, export_func(g, name), NULL, 0, &v, 1, NULL, &err) != WP_OK)
         return -1;
     return (int32_t)v.of.i32;
-}
-
-static wp_value str(const char *s) {
-    wp_value v;
-    wp_value_cstring(&v, s);
-    return v;
 }
 
 static bool is_str(const wp_value *v, const char *s) {

@@ -5,7 +5,9 @@
 #include <stdarg.h>
 
 #include "../../src/component/internal.h" /* link__version_ok, white-box */
+#include "comp_bytes.h"
 #include "test.h"
+#include "test_values.h"
 #include "wippy/component.h"
 
 #ifndef WP_TEST_COMPONENT_DIR
@@ -185,25 +187,6 @@ static wp_status comp_call(comp *t, const char *name, const wp_value *args, uint
 
 /* ---- Values ------------------------------------------------------------------------------- */
 
-static wp_value str(const char *s) {
-    wp_value v;
-    wp_value_cstring(&v, s);
-    return v;
-}
-
-static wp_value arr(int n, ...) {
-    wp_value a;
-    va_list ap;
-    wp_value_array(&a, 0);
-    va_start(ap, n);
-    for (int i = 0; i < n; i++) {
-        wp_value item = va_arg(ap, wp_value);
-        wp_value_array_push(&a, &item);
-    }
-    va_end(ap);
-    return a;
-}
-
 static wp_value map1(const char *k, wp_value v) {
     wp_value m;
     wp_value_map(&m, 1);
@@ -289,9 +272,9 @@ static void test_all_types_both_ways(void) {
     wp_value_free(&ascii);
     round_trip(&t, &h, "list-u32", arr(3, wp_value_int(1), wp_value_int(0), wp_value_int(UINT32_MAX)));
     round_trip(&t, &h, "list-u32", arr(0));
-    wp_value bytes;
-    wp_value_bytes(&bytes, "\x00\x01\xff", 3);
-    round_trip(&t, &h, "bytes", bytes);
+    wp_value blob;
+    wp_value_bytes(&blob, "\x00\x01\xff", 3);
+    round_trip(&t, &h, "bytes", blob);
     round_trip(&t, &h, "list-string", arr(2, str("a"), str("bcd")));
     round_trip(&t, &h, "rec", map2("count", wp_value_int(7), "tag-name", str("x")));
     round_trip(&t, &h, "tup", arr(3, wp_value_int(9), str("nine"), wp_value_float(9.5)));
@@ -988,35 +971,6 @@ static void test_section_errors(void) {
     }
 }
 
-/* A growable byte buffer for building binaries in tests. */
-typedef struct bytes {
-    uint8_t *p;
-    size_t n;
-    size_t cap;
-} bytes;
-
-static void put(bytes *b, uint8_t v) {
-    if (b->n == b->cap) {
-        b->cap = b->cap ? b->cap * 2 : 256;
-        b->p = realloc(b->p, b->cap);
-    }
-    if (b->p)
-        b->p[b->n++] = v;
-}
-
-static void put_leb(bytes *b, uint32_t v) {
-    do {
-        put(b, (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0)));
-        v >>= 7;
-    } while (v);
-}
-
-static void put_name(bytes *b, const char *s) {
-    put_leb(b, (uint32_t)strlen(s));
-    for (; *s; s++)
-        put(b, (uint8_t)*s);
-}
-
 /* A component of one section with n items, each written by item(b, i). */
 static wp_status many_after(const uint8_t *prefix, size_t nprefix, uint8_t id, uint32_t n,
                             void (*item)(bytes *, uint32_t), wp_err *err) {
@@ -1025,19 +979,12 @@ static wp_status many_after(const uint8_t *prefix, size_t nprefix, uint8_t id, u
     put_leb(&body, n);
     for (uint32_t i = 0; i < n; i++)
         item(&body, i);
-    static const uint8_t pre[8] = {0, 'a', 's', 'm', 0x0d, 0, 1, 0};
-    for (int i = 0; i < 8; i++)
-        put(&all, pre[i]);
-    for (size_t i = 0; i < nprefix; i++)
-        put(&all, prefix[i]);
-    put(&all, id);
-    put_leb(&all, (uint32_t)body.n);
-    for (size_t i = 0; i < body.n; i++)
-        put(&all, body.p[i]);
+    preamble(&all);
+    put_all(&all, prefix, nprefix);
+    section(&all, id, &body);
     wp_component *c = NULL;
     wp_status st = all.p ? wp_component_decode(all.p, all.n, &c, err) : WP_ERR_NOMEM;
     wp_component_free(c);
-    free(body.p);
     free(all.p);
     return st;
 }

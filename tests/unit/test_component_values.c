@@ -9,41 +9,16 @@
  * Binary.md production. */
 #include <stdarg.h>
 
+#include "comp_bytes.h"
 #include "test.h"
+#include "test_values.h"
 #include "wippy/component.h"
 
 #ifndef WP_TEST_COMPONENT_DIR
 #define WP_TEST_COMPONENT_DIR "build/component"
 #endif
 
-/* ---- A byte builder ------------------------------------------------------------------------ */
-
-typedef struct bytes {
-    uint8_t *p;
-    size_t n;
-    size_t cap;
-} bytes;
-
-static void put(bytes *b, uint8_t v) {
-    if (b->n == b->cap) {
-        b->cap = b->cap ? b->cap * 2 : 256;
-        b->p = realloc(b->p, b->cap);
-    }
-    if (b->p)
-        b->p[b->n++] = v;
-}
-
-static void put_all(bytes *b, const uint8_t *p, size_t n) {
-    for (size_t i = 0; i < n; i++)
-        put(b, p[i]);
-}
-
-static void put_leb(bytes *b, uint32_t v) {
-    do {
-        put(b, (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0)));
-        v >>= 7;
-    } while (v);
-}
+/* ---- Byte building (comp_bytes.h) and its component forms ----------------------------- */
 
 /* A non-negative type index as a valtype: SLEB128 (indices from 64 take two bytes). */
 static void put_typeidx(bytes *b, uint32_t v) {
@@ -52,26 +27,6 @@ static void put_typeidx(bytes *b, uint32_t v) {
         v >>= 7;
     }
     put(b, (uint8_t)v);
-}
-
-static void put_name(bytes *b, const char *s) {
-    put_leb(b, (uint32_t)strlen(s));
-    put_all(b, (const uint8_t *)s, strlen(s));
-}
-
-/* The preamble: magic, version 0x0d, layer 1. */
-static void preamble(bytes *c) {
-    static const uint8_t pre[8] = {0, 'a', 's', 'm', 0x0d, 0, 1, 0};
-    put_all(c, pre, 8);
-}
-
-/* section_N(body): the id, the body's size, the body (freed). */
-static void section(bytes *c, uint8_t id, bytes *body) {
-    put(c, id);
-    put_leb(c, (uint32_t)body->n);
-    put_all(c, body->p, body->n);
-    free(body->p);
-    *body = (bytes){0};
 }
 
 /* A section of raw bytes (count included). */
@@ -152,25 +107,6 @@ static bool open_bytes(inst *t, const bytes *c) {
 }
 
 /* ---- Expected values ------------------------------------------------------------------------ */
-
-static wp_value str(const char *s) {
-    wp_value v;
-    wp_value_cstring(&v, s);
-    return v;
-}
-
-static wp_value arr(int n, ...) {
-    wp_value a;
-    va_list ap;
-    wp_value_array(&a, (size_t)n);
-    va_start(ap, n);
-    for (int i = 0; i < n; i++) {
-        wp_value v = va_arg(ap, wp_value);
-        wp_value_array_push(&a, &v);
-    }
-    va_end(ap);
-    return a;
-}
 
 /* A map of n (key, value) pairs. */
 static wp_value map(int n, ...) {
@@ -794,18 +730,27 @@ static void test_nested_values(void) {
 
 /* ---- Start functions with arguments and results --------------------------------------------- */
 
-static void test_start_values(void) {
+/* The fixture <name>.wasm decoded, or NULL (a failed check). */
+static wp_component *fixture(const char *name) {
     char path[1024];
     size_t len = 0;
-    snprintf(path, sizeof path, "%s/values_start.wasm", WP_TEST_COMPONENT_DIR);
+    snprintf(path, sizeof path, "%s/%s.wasm", WP_TEST_COMPONENT_DIR, name);
     unsigned char *b = test_read_file(path, &len);
     CHECK(b != NULL);
     if (!b)
-        return;
+        return NULL;
     wp_component *comp = NULL;
     wp_err err = {0};
     CHECK_EQ(wp_component_decode(b, len, &comp, &err), WP_OK);
     free(b);
+    return comp;
+}
+
+static void test_start_values(void) {
+    wp_component *comp = fixture("values_start");
+    if (!comp)
+        return;
+    wp_err err = {0};
     inst t;
     CHECK_EQ(inst_open(&t, comp, &err), WP_OK);
     if (!t.ci) {
@@ -831,17 +776,10 @@ static void test_start_values(void) {
 
 /* A start function given a value traps: the instantiation fails with the trap. */
 static void test_start_trap(void) {
-    char path[1024];
-    size_t len = 0;
-    snprintf(path, sizeof path, "%s/values_start_trap.wasm", WP_TEST_COMPONENT_DIR);
-    unsigned char *b = test_read_file(path, &len);
-    CHECK(b != NULL);
-    if (!b)
+    wp_component *comp = fixture("values_start_trap");
+    if (!comp)
         return;
-    wp_component *comp = NULL;
     wp_err err = {0};
-    CHECK_EQ(wp_component_decode(b, len, &comp, &err), WP_OK);
-    free(b);
     inst t;
     CHECK_EQ(inst_open(&t, comp, &err), WP_ERR_TRAP);
     CHECK_STR_CONTAINS(err.msg, "component start function: unreachable");
