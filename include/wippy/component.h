@@ -229,6 +229,12 @@ WP_API const char *wp_component_export_func_name(const wp_component *c, uint32_t
 WP_API uint32_t wp_component_module_count(const wp_component *c);
 WP_API const wp_module *wp_component_module(const wp_component *c, uint32_t i);
 
+/* How many core instances of module i one instantiation of c makes, counted from the binary
+ * (nested components instantiated twice count twice; modules never instantiated, 0). Where
+ * the binary alone cannot tell (a module or component taken from an instance's export), every
+ * module counts one more than found. */
+WP_API uint32_t wp_component_module_instances(const wp_component *c, uint32_t i);
+
 /* ---- Host interfaces (what wasi:* and other hosts implement) ------------------------------- */
 
 /* Values a host function sees are lifted by the runtime from the component's own declared

@@ -176,8 +176,8 @@ typedef struct wp_component_config {
  * The result: the lifted value, an error of kind WP_ERR_TRAP on a trap, or a command's status.
  * Limits as for wp_wasm_behavior: a core module whose memory starts above max_memory_pages fails
  * the first step (WP_ERR_NOMEM naming limits.max_memory_mb), fuel and call-depth traps name
- * their limit. Reserve: the memory ceilings of each core module the component holds, once per
- * module. */
+ * their limit. Reserve: the memory ceilings of each core instance the component makes
+ * (wp_component_module_instances). */
 WP_API const wp_behavior *wp_component_behavior(void);
 
 /* True if method names wasi:cli/run's run ("wasi:cli/run@0.2.3#run", "wasi:cli/run#run"). */

@@ -943,6 +943,99 @@ static wp_status list_exports(dec *d) {
     return st;
 }
 
+/* ---- How often each core module is instantiated -------------------------------------------- */
+
+#define CENSUS_STEPS 100000u /* instantiations followed, at most (nesting multiplies them) */
+#define CENSUS_DEPTH 64u     /* components instantiated inside each other, at most */
+
+/* A scope being instantiated, and the one instantiating it (what outer aliases reach, as in
+ * instance.c). */
+typedef struct census_frame {
+    const cscope *sc;
+    const struct census_frame *parent;
+} census_frame;
+
+typedef struct census {
+    uint32_t *counts; /* by module number */
+    uint32_t steps;
+    bool unknown; /* an instantiation whose module or component only instantiation can tell */
+} census;
+
+/* The definition item i of sort s comes from, through outer aliases and re-exports; *f moves
+ * to the frame of its scope. NULL for an import or an instance's export. */
+static const cdef *origin(const census_frame **f, csort s, uint32_t i) {
+    for (uint32_t hops = 0; hops < CENSUS_STEPS && *f; hops++) {
+        const cscope *sc = (*f)->sc;
+        if (i >= sc->count[s])
+            return NULL;
+        const cdef *def = &sc->defs[s][i];
+        if (def->kind == CD_ALIAS_OUTER) {
+            for (uint32_t k = 0; k < def->a && *f; k++)
+                *f = (*f)->parent;
+            i = def->b;
+        } else if (def->kind == CD_EXPORT) {
+            i = def->a;
+        } else {
+            return def;
+        }
+    }
+    return NULL;
+}
+
+/* Counts the core instances that instantiating f's scope makes, nested ones included. */
+static void census_scope(census *cs, const census_frame *f, uint32_t depth) {
+    const cscope *sc = f->sc;
+    if (depth > CENSUS_DEPTH) { /* outer aliases can chain siblings: keep the C stack short */
+        cs->unknown = true;
+        return;
+    }
+    for (uint32_t i = 0; i < sc->count[CS_CORE_INSTANCE] && cs->steps <= CENSUS_STEPS; i++) {
+        const cdef *inst = &sc->defs[CS_CORE_INSTANCE][i];
+        if (inst->kind != CD_CORE_INSTANTIATE)
+            continue;
+        const census_frame *o = f;
+        const cdef *m = origin(&o, CS_CORE_MODULE, inst->a);
+        cs->steps++;
+        if (!m || m->kind != CD_CORE_MODULE)
+            cs->unknown = true;
+        else if (cs->counts[m->a] < UINT32_MAX)
+            cs->counts[m->a]++;
+    }
+    for (uint32_t i = 0; i < sc->count[CS_INSTANCE] && cs->steps <= CENSUS_STEPS; i++) {
+        const cdef *inst = &sc->defs[CS_INSTANCE][i];
+        if (inst->kind != CD_INSTANTIATE)
+            continue;
+        const census_frame *o = f;
+        const cdef *c = origin(&o, CS_COMPONENT, inst->a);
+        cs->steps++;
+        if (!c || c->kind != CD_COMPONENT) {
+            cs->unknown = true;
+            continue;
+        }
+        census_frame child = {o->sc->components[c->a], f};
+        census_scope(cs, &child, depth + 1);
+    }
+    if (cs->steps > CENSUS_STEPS)
+        cs->unknown = true;
+}
+
+/* wp_component.instances: how many core instances of each module instantiating the root
+ * makes. When the binary alone cannot tell (an instance's export, too many), every module
+ * counts once more than found, which is at least as many as one instantiation of each. */
+static wp_status count_instances(dec *d) {
+    wp_component *c = d->c;
+    census cs = {.counts = dec__alloc(d, ((size_t)c->nmodules + 1) * sizeof(uint32_t))};
+    if (!cs.counts)
+        return dec__nomem(d);
+    memset(cs.counts, 0, ((size_t)c->nmodules + 1) * sizeof(uint32_t));
+    census_frame root = {c->root, NULL};
+    census_scope(&cs, &root, 0);
+    for (uint32_t i = 0; cs.unknown && i < c->nmodules; i++)
+        cs.counts[i] += cs.counts[i] < UINT32_MAX;
+    c->instances = cs.counts;
+    return WP_OK;
+}
+
 /* ---- Public ------------------------------------------------------------------------------ */
 
 bool wp_component_is(const uint8_t *bytes, size_t len) {
@@ -976,6 +1069,8 @@ wp_status wp_component_decode(const uint8_t *bytes, size_t len, wp_component **o
     }
     if (st == WP_OK)
         st = list_exports(&d);
+    if (st == WP_OK)
+        st = count_instances(&d);
     if (st != WP_OK) {
         wp_component_free(c);
         return st;
@@ -1013,6 +1108,10 @@ const char *wp_component_export_func_name(const wp_component *c, uint32_t i) {
 }
 
 uint32_t wp_component_module_count(const wp_component *c) { return c->nmodules; }
+
+uint32_t wp_component_module_instances(const wp_component *c, uint32_t i) {
+    return i < c->nmodules ? c->instances[i] : 0;
+}
 
 const wp_module *wp_component_module(const wp_component *c, uint32_t i) {
     return i < c->nmodules ? c->modules[i] : NULL;

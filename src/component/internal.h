@@ -253,6 +253,7 @@ struct wp_component {
     wp_module **modules;
     uint32_t nmodules;
     uint32_t modules_cap;
+    uint32_t *instances; /* by module: core instances one instantiation makes (binary.c) */
     uint32_t nres; /* resource types, numbered across all scopes */
     const char **export_funcs; /* "name" and "iface#name" */
     uint32_t nexport_funcs;

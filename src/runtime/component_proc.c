@@ -252,14 +252,15 @@ static void comp_cancel(void *state) {
     cp->finished = true;
 }
 
-/* What a component process reserves on its host: the memory ceilings of each core module it
- * holds, counted once per module. */
+/* What a component process reserves on its host: the memory ceilings of each core instance
+ * it makes. */
 static uint64_t comp_reserve(const void *config) {
     const wp_component_config *cfg = config;
+    const wp_component *c = cfg->component;
     uint64_t bytes = 0;
-    for (uint32_t i = 0; i < wp_component_module_count(cfg->component); i++)
-        bytes += wp__module_reserve(wp_component_module(cfg->component, i),
-                                    cfg->limits.max_memory_pages);
+    for (uint32_t i = 0; i < wp_component_module_count(c); i++)
+        bytes += wp__module_reserve(wp_component_module(c, i), cfg->limits.max_memory_pages) *
+                 wp_component_module_instances(c, i);
     return bytes;
 }
 

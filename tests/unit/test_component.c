@@ -1255,6 +1255,36 @@ static void test_decode_errors(void) {
     wp_component_free(c);
 }
 
+/* ---- How often each core module is instantiated -------------------------------------------- */
+
+/* Decodes fixture name and checks each module's instance count against want (n modules). */
+static void check_census(const char *name, const uint32_t *want, uint32_t n) {
+    size_t len = 0;
+    unsigned char *b = component_fixture(name, &len);
+    if (!b)
+        return;
+    wp_component *c = NULL;
+    wp_err err = {0};
+    CHECK_EQ(wp_component_decode(b, len, &c, &err), WP_OK);
+    free(b);
+    if (!c)
+        return;
+    CHECK_EQ(wp_component_module_count(c), n);
+    for (uint32_t i = 0; i < n; i++)
+        CHECK_EQ(wp_component_module_instances(c, i), want[i]);
+    CHECK_EQ(wp_component_module_instances(c, n), 0); /* past the end */
+    wp_component_free(c);
+}
+
+static void test_census(void) {
+    /* $a: two core instances and one through $user's outer alias; $unused: none; $b: one per
+     * instance of $child, which is instantiated twice (modules are numbered as they appear). */
+    check_census("census", (const uint32_t[]){3, 0, 2}, 3);
+    /* $m comes out of an instance's export (found 0), $other is instantiated once: unknown, so
+     * each counts one more. */
+    check_census("census_unknown", (const uint32_t[]){1, 2}, 2);
+}
+
 int main(void) {
 #ifdef WP_TEST_COMPONENT_SKIP
     fprintf(stderr, "SKIPPED: the component fixtures were not built (npm was unreachable)\n");
@@ -1276,6 +1306,7 @@ int main(void) {
     RUN_TEST(test_embedder_drop);
     RUN_TEST(test_generative_types);
     RUN_TEST(test_reentrance);
+    RUN_TEST(test_census);
     RUN_TEST(test_versions);
     RUN_TEST(test_version_rule);
     if (skipped && test_failures == 0) {
