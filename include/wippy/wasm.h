@@ -267,6 +267,7 @@ WP_API wp_memory *wp_instance_memory(const wp_instance *inst);
 /* ---- Memories, tables, globals ----------------------------------------------------------- */
 
 #define WP_PAGE_SIZE 65536u
+#define WP_PAGES_PER_MIB ((1u << 20) / WP_PAGE_SIZE) /* 16 */
 
 /* Creates a standalone memory, table or global in s (the spectest module, host-provided
  * memories). Owned by s. Fail: WP_ERR_NOMEM, WP_ERR_INVALID (limits over the store's). */

@@ -83,8 +83,6 @@ static uint64_t positive(const char *text, uint64_t max) {
     return *end || errno || v > max ? 0 : (uint64_t)v;
 }
 
-#define PAGES_PER_MIB ((1u << 20) / WP_PAGE_SIZE)
-
 /* --fuel, --max-memory-mb, --max-stack (as limits.max_fuel, max_memory_mb, max_stack). */
 static int parse_limit(const char *opt, const char *val, wp_store_config *c) {
     if (strcmp(opt, "--fuel") == 0) {
@@ -94,7 +92,7 @@ static int parse_limit(const char *opt, const char *val, wp_store_config *c) {
         uint64_t mb = positive(val, 4096);
         if (!mb)
             return usage_error("--max-memory-mb takes an integer from 1 to 4096, not '%s'", val);
-        c->max_memory_pages = (uint32_t)(mb * PAGES_PER_MIB);
+        c->max_memory_pages = (uint32_t)(mb * WP_PAGES_PER_MIB);
     } else if (strcmp(opt, "--max-stack") == 0) {
         if (!(c->max_call_depth = (uint32_t)positive(val, 1000000)))
             return usage_error("--max-stack takes an integer from 1 to 1000000, not '%s'", val);

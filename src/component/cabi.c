@@ -285,25 +285,6 @@ static wp_status type_error(const wp_wit_type *t, const wp_value *v, wp_err *err
     return wp_err_set(err, WP_ERR_INVALID, "expected %s, got %s", tname, wp_vkind_name(v->kind));
 }
 
-/* Integer bounds of each integer kind. */
-static void int_range(wp_wit_kind k, int64_t *lo, uint64_t *hi) {
-    static const struct {
-        wp_wit_kind k;
-        int64_t lo;
-        uint64_t hi;
-    } ranges[] = {{WP_WIT_S8, INT8_MIN, INT8_MAX},    {WP_WIT_U8, 0, UINT8_MAX},
-                  {WP_WIT_S16, INT16_MIN, INT16_MAX}, {WP_WIT_U16, 0, UINT16_MAX},
-                  {WP_WIT_S32, INT32_MIN, INT32_MAX}, {WP_WIT_U32, 0, UINT32_MAX},
-                  {WP_WIT_S64, INT64_MIN, INT64_MAX}, {WP_WIT_U64, 0, UINT64_MAX}};
-    for (size_t i = 0; i < WP_ARRAY_LEN(ranges); i++) {
-        if (ranges[i].k == k) {
-            *lo = ranges[i].lo;
-            *hi = ranges[i].hi;
-            return;
-        }
-    }
-}
-
 static bool parse_text_int(const char *s, bool is_unsigned, uint64_t *bits) {
     const char *p = s;
     bool neg = *p == '-';
@@ -328,7 +309,7 @@ static bool parse_text_int(const char *s, bool is_unsigned, uint64_t *bits) {
 static wp_status to_int(const wp_wit_type *t, const wp_value *v, uint64_t *bits, wp_err *err) {
     int64_t lo = 0;
     uint64_t hi = 0;
-    int_range(t->kind, &lo, &hi);
+    wit__int_range(t->kind, &lo, &hi);
     bool is_unsigned = lo == 0;
     if (v->kind == WP_VINT) {
         *bits = (uint64_t)v->of.i;
@@ -337,11 +318,7 @@ static wp_status to_int(const wp_wit_type *t, const wp_value *v, uint64_t *bits,
     } else if (v->kind != WP_VSTRING || !parse_text_int(wp_value_str(v, NULL), is_unsigned, bits)) {
         return type_error(t, v, err);
     }
-    /* u64 keeps its bit pattern in int64: any integer value is a u64. */
-    bool in_range = t->kind == WP_WIT_U64 ||
-                    (is_unsigned ? (int64_t)*bits >= 0 && *bits <= hi
-                                 : (int64_t)*bits >= lo && (int64_t)*bits <= (int64_t)hi);
-    if (!in_range)
+    if (!wit__int_fits(t->kind, (int64_t)*bits))
         return wp_err_set(err, WP_ERR_INVALID, "%" PRId64 " is out of range for %s", (int64_t)*bits,
                           wp_wit_kind_name(t->kind));
     return WP_OK;

@@ -290,6 +290,12 @@ wp_status wp_comp_complete(wp_comp_inst *ci, wp_exec *x, bool *done, wp_err *err
 
 /* ---- Calling exports --------------------------------------------------------------------- */
 
+/* The Canonical ABI traps a call that returns while still holding a borrow it was lent. */
+static wp_status borrow_kept(const rfunc *f, uint32_t held, wp_err *err) {
+    return wp_err_set(err, WP_ERR_TRAP, "%s returned still holding borrow handle %u (a callee "
+                      "must drop its borrows before it returns)", f->name, held);
+}
+
 /* The embedder's side of a call of f: its handles are indices of the root's table; they move
  * to and from f's instance's table. */
 static void embedder_cx(wp_comp_inst *ci, const rfunc *f, wp_exec *x, handle_cx *hcx,
@@ -341,8 +347,7 @@ wp_status wp_comp_call_finish(wp_comp_inst *ci, wp_exec *x, wp_value *out, wp_er
     uint32_t held = comp__scope_held(&ci->call);
     comp__scope_end(&ci->call);
     if (held)
-        return wp_err_set(err, WP_ERR_TRAP, "%s returned still holding borrow handle %u (a "
-                          "callee must drop its borrows before it returns)", f->name, held);
+        return borrow_kept(f, held, err);
     wp_val flat[WP_CABI_MAX_FLAT_RESULTS];
     uint32_t n = wp_exec_results(x, flat, WP_CABI_MAX_FLAT_RESULTS);
     handle_cx hcx;
@@ -372,8 +377,7 @@ static wp_status call_entered(wp_host_call *call, const rfunc *f, wp_cabi *cx,
         st = wp_host_call_nested(call, f->core, flat, nflat, res, nres, err);
     uint32_t held = st == WP_OK ? comp__scope_held(sc) : 0;
     if (held) /* as for the embedder's calls: a callee drops its borrows before it returns */
-        return wp_err_set(err, WP_ERR_TRAP, "%s returned still holding borrow handle %u (a "
-                          "callee must drop its borrows before it returns)", f->name, held);
+        return borrow_kept(f, held, err);
     hcx->scope = NULL; /* results hold no borrows */
     if (st == WP_OK)
         st = wp_cabi_lift_results(cx, f->type, res, nres, out, err);

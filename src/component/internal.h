@@ -62,6 +62,11 @@ void wit__flatten(const wp_wit_type *t, wp_valtype *out, uint32_t cap, uint32_t 
 uint32_t wit__case_count(const wp_wit_type *t);
 const wp_wit_type *wit__case_type(const wp_wit_type *t, uint32_t i);
 
+/* The bounds of integer kind k (lo, hi), and whether i is in them; a u64 keeps its bit
+ * pattern in an int64, so every i fits a u64. */
+void wit__int_range(wp_wit_kind k, int64_t *lo, uint64_t *hi);
+bool wit__int_fits(wp_wit_kind k, int64_t i);
+
 /* t in WIT text (as wp_wit_type_print writes it) into buf, cut to fit, for messages. */
 void wit__type_name(const wp_wit_type *t, char *buf, size_t size);
 

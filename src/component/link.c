@@ -24,6 +24,19 @@ void wp_comp_linker_free(wp_comp_linker *l) {
     wp_heap_free(heap(), l, sizeof *l);
 }
 
+/* Makes room for one more element after the n in *arr (capacity *cap, elem bytes each). */
+static bool room(void **arr, uint32_t *cap, uint32_t n, size_t elem) {
+    if (n < *cap)
+        return true;
+    uint32_t ncap = *cap ? *cap * 2 : 8;
+    void *p = wp_heap_realloc(heap(), *arr, *cap * elem, ncap * elem);
+    if (!p)
+        return false;
+    *arr = p;
+    *cap = ncap;
+    return true;
+}
+
 /* The length of the name without its "@version" (which starts at name[len] if present). */
 static size_t base_len(const char *name) {
     const char *at = strchr(name, '@');
@@ -95,14 +108,8 @@ wp_status wp_comp_linker_add(wp_comp_linker *l, const wp_comp_host_iface *iface,
             return WP_OK;
         }
     }
-    if (l->n == l->cap) {
-        uint32_t ncap = l->cap ? l->cap * 2 : 16;
-        link_entry *e = wp_heap_realloc(heap(), l->entries, l->cap * sizeof *e, ncap * sizeof *e);
-        if (!e)
-            return wp_err_set(err, WP_ERR_NOMEM, "out of memory");
-        l->entries = e;
-        l->cap = ncap;
-    }
+    if (!room((void **)&l->entries, &l->cap, l->n, sizeof *l->entries))
+        return wp_err_set(err, WP_ERR_NOMEM, "out of memory");
     l->entries[l->n++] = (link_entry){iface, ctx};
     return WP_OK;
 }
@@ -130,16 +137,7 @@ wp_status wp_comp_linker_value(wp_comp_linker *l, const char *name, const wp_val
         }
     }
     char *nm = wp_heap_strdup(heap(), name);
-    if (l->nvalues == l->values_cap && nm) {
-        uint32_t ncap = l->values_cap ? l->values_cap * 2 : 8;
-        link_value *vs = wp_heap_realloc(heap(), l->values, l->values_cap * sizeof *vs,
-                                         ncap * sizeof *vs);
-        if (vs) {
-            l->values = vs;
-            l->values_cap = ncap;
-        }
-    }
-    if (!nm || l->nvalues == l->values_cap) {
+    if (!nm || !room((void **)&l->values, &l->values_cap, l->nvalues, sizeof *l->values)) {
         wp_heap_free(heap(), nm, nm ? strlen(nm) + 1 : 0);
         wp_value_free(&copy);
         return wp_err_set(err, WP_ERR_NOMEM, "out of memory");

@@ -417,20 +417,14 @@ void comp__new_epoch(wp_comp_inst *ci) {
 
 /* ---- The embedder's handles -------------------------------------------------------------- */
 
-/* Runs the destructor call begun on x to its end. */
-static wp_status run_dtor(wp_exec *x, wp_err *err) {
-    wp_run_state rs;
-    do
-        rs = wp_exec_run(x, WP_BUDGET_UNLIMITED);
-    while (rs == WP_RUN_BUDGET);
-    if (rs == WP_RUN_DONE)
-        return WP_OK;
-    if (rs == WP_RUN_PENDING) {
-        wp_exec_reset(x);
+/* Runs destructor dtor for rep to its end on the idle exec x. */
+static wp_status run_dtor(wp_exec *x, wp_func *dtor, int64_t rep, wp_err *err) {
+    wp_val arg = wp_val_i32((uint32_t)rep);
+    wp_status st = wp_call(x, dtor, &arg, 1, NULL, 0, NULL, err);
+    if (st == WP_ERR_INVALID) /* x was idle and the type is right: a host call went pending */
         return wp_err_set(err, WP_ERR_TRAP, "resource destructor: a host call went pending "
                           "(a destructor cannot wait)");
-    }
-    return wp_err_set(err, WP_ERR_TRAP, "resource destructor: %s", wp_exec_trap(x)->msg);
+    return st == WP_OK ? WP_OK : wp_err_wrap(err, "resource destructor");
 }
 
 wp_status wp_comp_resource_drop(wp_comp_inst *ci, wp_exec *x, uint32_t handle, wp_err *err) {
@@ -444,7 +438,6 @@ wp_status wp_comp_resource_drop(wp_comp_inst *ci, wp_exec *x, uint32_t handle, w
     if (h->lends)
         return wp_err_set(err, WP_ERR_INVALID, "handle %u is still lent out", handle);
     const rtype *r = h->rt; /* its own type: the destructor of the instance that made it */
-    wp_val rep = wp_val_i32((uint32_t)h->rep);
     bool guest = r->local && r->dtor;
     if (guest && !x)
         return wp_err_set(err, WP_ERR_INVALID, "handle %u: its destructor needs an exec",
@@ -452,8 +445,9 @@ wp_status wp_comp_resource_drop(wp_comp_inst *ci, wp_exec *x, uint32_t handle, w
     if (guest && comp__busy(ci)) /* the destructor would enter an instance on the call stack */
         return wp_err_set(err, WP_ERR_INVALID, "handle %u: its destructor cannot run while a "
                           "call of the component is in progress", handle);
-    if (guest && wp_exec_begin(x, r->dtor, &rep, 1, err) != WP_OK) /* x busy: nothing changed */
-        return wp_err_wrap(err, "handle %u: its destructor cannot begin", handle);
+    if (guest && wp_exec_busy(x))
+        return wp_err_set(err, WP_ERR_INVALID, "handle %u: its destructor cannot begin: the exec "
+                          "is busy", handle);
     rhandle gone = *h;
     *h = (rhandle){0}; /* gone before the destructor runs, as resource.drop does */
     if (!guest) {
@@ -464,7 +458,7 @@ wp_status wp_comp_resource_drop(wp_comp_inst *ci, wp_exec *x, uint32_t handle, w
     comp__new_epoch(ci);
     comp__enter(ci, r->definer, NULL, err); /* nothing is entered in a new epoch */
     ci->call_x = x; /* in progress: the destructor's host calls cannot enter the component */
-    wp_status st = run_dtor(x, err);
+    wp_status st = run_dtor(x, r->dtor, gone.rep, err);
     ci->call_x = NULL;
     comp__leave(r->definer, NULL);
     return st;

@@ -254,18 +254,6 @@ static wp_status mismatch(const wp_wit_type *t, const wp_value *v, wp_err *err) 
     return wp_err_set(err, WP_ERR_INVALID, "expected %s, got %s", name, wp_vkind_name(v->kind));
 }
 
-static bool int_fits(wp_wit_kind k, int64_t i) {
-    switch (k) {
-    case WP_WIT_S8: return i >= INT8_MIN && i <= INT8_MAX;
-    case WP_WIT_U8: return i >= 0 && i <= UINT8_MAX;
-    case WP_WIT_S16: return i >= INT16_MIN && i <= INT16_MAX;
-    case WP_WIT_U16: return i >= 0 && i <= UINT16_MAX;
-    case WP_WIT_S32: return i >= INT32_MIN && i <= INT32_MAX;
-    case WP_WIT_U32: return i >= 0 && i <= UINT32_MAX;
-    default: return true; /* s64, and u64 as its bit pattern */
-    }
-}
-
 /* The index of the member labelled key (a string value), or -1. */
 static int64_t label_of(const wp_wit_type *t, const wp_value *key) {
     const char *s = wp_value_str(key, NULL);
@@ -369,7 +357,7 @@ static wp_status check_val(const wp_wit_type *t, const wp_value *v, uint32_t dep
     case WP_WIT_FLAGS: return check_flags(t, v, err);
     case WP_WIT_OWN:
     case WP_WIT_BORROW: return mismatch(t, v, err); /* no values (the decoder refuses them) */
-    default: return v->kind == WP_VINT && int_fits(t->kind, v->of.i) ? WP_OK : mismatch(t, v, err);
+    default: return v->kind == WP_VINT && wit__int_fits(t->kind, v->of.i) ? WP_OK : mismatch(t, v, err);
     }
 }
 

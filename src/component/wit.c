@@ -1091,3 +1091,30 @@ void wit__type_name(const wp_wit_type *t, char *buf, size_t size) {
         fclose(f);
     }
 }
+
+void wit__int_range(wp_wit_kind k, int64_t *lo, uint64_t *hi) {
+    static const struct {
+        wp_wit_kind k;
+        int64_t lo;
+        uint64_t hi;
+    } ranges[] = {{WP_WIT_S8, INT8_MIN, INT8_MAX},    {WP_WIT_U8, 0, UINT8_MAX},
+                  {WP_WIT_S16, INT16_MIN, INT16_MAX}, {WP_WIT_U16, 0, UINT16_MAX},
+                  {WP_WIT_S32, INT32_MIN, INT32_MAX}, {WP_WIT_U32, 0, UINT32_MAX},
+                  {WP_WIT_S64, INT64_MIN, INT64_MAX}, {WP_WIT_U64, 0, UINT64_MAX}};
+    *lo = INT64_MIN;
+    *hi = UINT64_MAX;
+    for (size_t i = 0; i < WP_ARRAY_LEN(ranges); i++) {
+        if (ranges[i].k == k) {
+            *lo = ranges[i].lo;
+            *hi = ranges[i].hi;
+            return;
+        }
+    }
+}
+
+bool wit__int_fits(wp_wit_kind k, int64_t i) {
+    int64_t lo = 0;
+    uint64_t hi = 0;
+    wit__int_range(k, &lo, &hi);
+    return k == WP_WIT_U64 || (i >= lo && (i < 0 || (uint64_t)i <= hi));
+}

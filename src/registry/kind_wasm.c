@@ -586,7 +586,7 @@ static void parse_limit(wp_registry *reg, wp_entry *e, wasm_priv *p, yaml_node_t
             p->limits.max_call_depth = (uint32_t)n;
     } else if (strcmp(key, "max_memory_mb") == 0) {
         if (reg__get_limit(reg, e, limits, key, path, MAX_MEMORY_MB_CAP, &n))
-            p->limits.max_memory_pages = (uint32_t)(n * ((1u << 20) / WP_PAGE_SIZE));
+            p->limits.max_memory_pages = (uint32_t)(n * WP_PAGES_PER_MIB);
     } else {
         reg__field_problem(reg, e, k, path,
                            "unknown limit %s (known: max_execution_ms, max_memory_mb, max_fuel, "

@@ -141,9 +141,7 @@ static wp_status comp_init(const void *config, const wp_value *args, uint32_t na
 
 static wp_status start(comp_proc *cp, wp_err *err) {
     const wp_wasm_limits *lim = &cp->cfg->limits;
-    cp->store_cfg = (wp_store_config){.fuel = lim->fuel,
-                                      .max_memory_pages = lim->max_memory_pages,
-                                      .max_call_depth = lim->max_call_depth};
+    cp->store_cfg = wp__limits_store_config(lim);
     wp_status st = WP_OK;
     for (uint32_t i = 0; st == WP_OK && i < wp_component_module_count(cp->component); i++)
         st = wp__check_memory_limit(wp_component_module(cp->component, i),

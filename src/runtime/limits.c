@@ -53,8 +53,6 @@ uint64_t wp_host_reserved(const wp_host *h) { return atomic_load(&((wp_host *)h)
 
 /* ---- A process's memory and its limits ----------------------------------------------------- */
 
-#define PAGES_PER_MIB ((1u << 20) / WP_PAGE_SIZE)
-
 static uint32_t imported_memories(const wp_module *m) {
     uint32_t n = 0;
     for (uint32_t i = 0; i < wp_module_import_count(m); i++) {
@@ -74,6 +72,12 @@ static uint64_t memory_ceiling(wp_limits lim, uint32_t max) {
     return top > lim.min ? top : lim.min;
 }
 
+wp_store_config wp__limits_store_config(const wp_wasm_limits *lim) {
+    return (wp_store_config){.fuel = lim->fuel,
+                             .max_memory_pages = lim->max_memory_pages,
+                             .max_call_depth = lim->max_call_depth};
+}
+
 uint64_t wp__module_reserve(const wp_module *m, uint32_t max_pages) {
     uint64_t pages = 0;
     for (uint32_t i = imported_memories(m); i < wp_module_memory_count(m); i++)
@@ -90,7 +94,7 @@ wp_status wp__check_memory_limit(const wp_module *m, uint32_t max_pages, wp_err 
                               "memory %" PRIu32 " needs %" PRIu32 " pages (%" PRIu32
                               " KiB) at instantiation, over limits.max_memory_mb (%" PRIu32
                               " MiB)",
-                              i, lim.min, lim.min * (WP_PAGE_SIZE / KIB), max_pages / PAGES_PER_MIB);
+                              i, lim.min, lim.min * (WP_PAGE_SIZE / KIB), max_pages / WP_PAGES_PER_MIB);
     }
     return WP_OK;
 }

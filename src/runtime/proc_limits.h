@@ -4,7 +4,10 @@
 #ifndef WP_RUNTIME_PROC_LIMITS_H
 #define WP_RUNTIME_PROC_LIMITS_H
 
-#include "wippy/wasm.h"
+#include "wippy/runtime.h"
+
+/* The store limits of an entry's limits (fuel, pages per memory, call depth). */
+wp_store_config wp__limits_store_config(const wp_wasm_limits *lim);
 
 /* What module m's own memories can reach in a process limited to max_pages per memory (0: no
  * limit, so only their initial sizes count), in bytes: its reservation on a host. */

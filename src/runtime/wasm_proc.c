@@ -135,9 +135,7 @@ static wp_status wasm_init(const void *config, const wp_value *args, uint32_t na
     wp->module = wp_module_ref(cfg->module);
     wp->wit = cfg->wit;
     wp->command = strcmp(cfg->method, "_start") == 0;
-    wp->store_cfg = (wp_store_config){.fuel = cfg->limits.fuel,
-                                      .max_memory_pages = cfg->limits.max_memory_pages,
-                                      .max_call_depth = cfg->limits.max_call_depth};
+    wp->store_cfg = wp__limits_store_config(&cfg->limits);
     wp_status st = WP_OK;
     if (wp->command && !cfg->wasi && nargs > 0)
         st = wp_err_set(err, WP_ERR_INVALID,
