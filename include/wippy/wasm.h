@@ -356,8 +356,10 @@ WP_API void wp_exec_free(wp_exec *x);
  * wp_host_call_nested() runs code on the exec. */
 
 /* Begins a call of f with nargs arguments (copied), checked against f's type. The exec must be
- * idle (no call begun or the last one finished). Nothing runs until wp_exec_run().
- * Fails: WP_ERR_INVALID (wrong count or types; exec busy). */
+ * idle (no call begun or the last one finished). Nothing runs until wp_exec_run(); a function
+ * whose frame alone is over the store's max_stack_bytes begins, and its run traps with
+ * WP_TRAP_STACK_EXHAUSTED, as a call from wasm would.
+ * Fails: WP_ERR_INVALID (wrong count or types; exec busy), WP_ERR_NOMEM. */
 WP_API wp_status wp_exec_begin(wp_exec *x, wp_func *f, const wp_val *args, uint32_t nargs,
                                wp_err *err);
 

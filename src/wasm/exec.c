@@ -45,7 +45,7 @@ struct wp_exec {
     size_t pending_at;  /* slot of a pending host call's first result */
     const wp_functype *pending_type;
     wp_func *pending_func; /* the host function waited on (for a backtrace) */
-    bool resume_trap;   /* wp_exec_resume_trap was called: the next run traps */
+    bool resume_trap;   /* the next run traps: wp_exec_resume_trap, or a frame too big */
     bool host_called;   /* a direct host call (no wasm frame) has been made */
     wp_trap trap;
     /* The backtrace of the last trap: frames[0..bt_depth) as they were (a trap only lowers
@@ -512,11 +512,20 @@ wp_status wp_exec_begin(wp_exec *x, wp_func *f, const wp_val *args, uint32_t nar
     x->trap.kind = WP_TRAP_NONE;
     x->trap.msg[0] = '\0';
     set_backtrace(x, 0, NULL);
+    x->host_called = false;
+    x->pending_func = NULL;
+    if (!f->host && f->code->nslots > x->stack_max) {
+        /* Its frame alone is over the store's value-stack limit: like a call from wasm whose
+         * frame does not fit, the call traps, when it runs. */
+        set_trap(x, WP_TRAP_STACK_EXHAUSTED, 0, f->code, f->inst);
+        x->resume_trap = true;
+        x->state = X_READY;
+        return WP_OK;
+    }
     if (!f->host && !push_entry_frame(x, f, 0)) {
         x->depth = 0;
         return wp_err_set(err, WP_ERR_NOMEM, "out of memory for the call stack");
     }
-    x->host_called = false;
     x->state = X_READY;
     return WP_OK;
 }

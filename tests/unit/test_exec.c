@@ -578,6 +578,16 @@ static void test_stack_limits(void) {
     expect_trap(&e, "wide", &a, 1, 1, WP_TRAP_STACK_EXHAUSTED, "call stack exhausted");
     CHECK_EQ(call1(&e, "wide", i32(20)), 0);
     teardown(&e);
+
+    /* A frame over the limit by itself: the call begins, and traps when it runs. */
+    wp_store_config tiny = {.max_stack_bytes = 64}; /* 8 slots: 'wide' alone needs more */
+    if (!setup_traps(&e, &tiny))
+        return;
+    a = i32(0);
+    expect_trap(&e, "wide", &a, 1, 1, WP_TRAP_STACK_EXHAUSTED,
+                "call stack exhausted in function 'wide'");
+    CHECK_EQ(call1(&e, "spin", i32(1)), 3); /* a smaller frame still runs on the same exec */
+    teardown(&e);
 }
 
 /* ---- Budget and fuel -------------------------------------------------------------------- */
